@@ -1,0 +1,83 @@
+# ML Check-up. Two commands matter: `make lab` (open the course) and `make test` (check everything).
+# Every target builds the virtual environment from the committed lock first, if it is missing or stale.
+
+PYTHON    ?= python3.11
+VENV      := .venv
+BIN       := $(VENV)/bin
+STAMP     := $(VENV)/.installed
+LAB_PORT  ?= 8888
+LAB_DIR   ?= notebooks
+ASSIGNMENT ?= *
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export PYTHONWARNINGS := ignore:Object of type:Warning
+export APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL := true
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+.PHONY: help venv lab lab-instructor test release grade course bench lint lock student-bundle clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+venv: $(STAMP)  ## create .venv from requirements.txt (the lock) and install mlcheckup
+
+# A changed lock rebuilds the environment from scratch, so nothing stale survives.
+# pip compiles bytecode while installing (keep it: kernels start 2-3x faster with it).
+$(STAMP): requirements.txt
+	rm -rf $(VENV) && $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --requirement requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --editable .
+	$(BIN)/python -m pip check
+	@# The course does not use nbgrader's exchange; its extensions only log errors.
+	@$(BIN)/jupyter server extension disable --sys-prefix --log-level=ERROR \
+		nbgrader.server_extensions.assignment_list nbgrader.server_extensions.course_list >/dev/null
+	@$(BIN)/jupyter labextension disable --level=sys_prefix \
+		@jupyter/nbgrader:assignment-list @jupyter/nbgrader:course-list >/dev/null 2>&1
+	@touch $@
+
+lab: $(STAMP)  ## open the course in JupyterLab (local mode), on 127.0.0.1 only
+	@TOKEN=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(16))'); \
+	echo "ML Check-up is starting; open http://127.0.0.1:$(LAB_PORT)/lab?token=$$TOKEN"; \
+	exec $(BIN)/jupyter lab --no-browser $(ALLOW_ROOT) --ip=127.0.0.1 --port=$(LAB_PORT) \
+		--ServerApp.port_retries=0 --ServerApp.root_dir=$(LAB_DIR) --IdentityProvider.token=$$TOKEN
+
+lab-instructor:  ## JupyterLab on the whole repository, with the formgrader
+	@$(MAKE) --no-print-directory lab LAB_DIR=.
+
+test: $(STAMP)  ## run every check: package, notebooks, release sync, autograde end to end
+	$(BIN)/python -m pytest
+
+release: $(STAMP)  ## regenerate notebooks/ (the student release) from solutions/
+	$(BIN)/python grading/authoring.py nav
+	$(BIN)/nbgrader generate_assignment "$(ASSIGNMENT)" --force --log-level=WARN
+	@mkdir -p grading
+
+grade: $(STAMP)  ## autograde grading/submitted/*/<lesson>/, then export grades.csv and feedback
+	@mkdir -p grading/submitted
+	$(BIN)/nbgrader generate_assignment "$(ASSIGNMENT)" --force --log-level=WARN \
+		--CourseDirectory.release_directory=build/release-check
+	$(BIN)/nbgrader autograde "$(ASSIGNMENT)" --log-level=WARN
+	$(BIN)/nbgrader generate_feedback "$(ASSIGNMENT)" --force --log-level=WARN
+	$(BIN)/nbgrader export --to grading/grades.csv --log-level=WARN
+	@echo "grades: grading/grades.csv   feedback: grading/feedback/<student>/<lesson>/"
+
+course: $(STAMP)  ## execute every solution notebook headless into build/course/
+	@for nb in solutions/*/*.ipynb; do \
+		lesson=$$(basename $$(dirname $$nb)); \
+		$(BIN)/jupyter nbconvert --to notebook --execute --log-level=WARN $$nb \
+			--output-dir build/course/$$lesson || exit 1; \
+	done; echo "executed notebooks in build/course/"
+
+bench: $(STAMP)  ## run the speed benchmarks and write their reports (benchmarks/README.md)
+	$(MAKE) -C benchmarks all
+
+lint: $(STAMP)  ## ruff on the package, tests and notebooks
+	$(BIN)/ruff check .
+
+lock:  ## re-compile requirements.txt from requirements.in (needs uv: pip install uv)
+	uv pip compile requirements.in --output-file requirements.txt --python-version 3.11 --quiet
+
+student-bundle: $(STAMP)  ## export what students get (no solutions, no hidden tests) to grading/student-bundle/
+	$(BIN)/python grading/bundle.py grading/student-bundle
+
+clean:  ## remove run files and build output (keeps .venv)
+	rm -rf build .mlcheckup grading/ci-* grading/student-bundle

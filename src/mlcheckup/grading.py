@@ -1,0 +1,139 @@
+"""Checks for notebook test cells: friendly, layered, and quiet on stderr.
+
+A failed check raises :class:`~mlcheckup.errors.CheckFailed` (an ``AssertionError``) whose
+message says what was checked, what the student's code gave, and one next step::
+
+    ✗ share_failed([200, 500]) should be 0.5, but it is 1.0.
+      Next step: divide by the number of responses, not by the number of failures.
+
+nbgrader gives a test cell zero points when it writes anything to stderr, so :func:`call`
+runs student code with warnings silenced and ``sys.stderr`` sent to stdout. Hidden tests pass
+``reveal=False`` so that a message never shows a hidden expected value.
+
+Taught in lesson 00, §3.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+import warnings
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from .errors import CheckFailed, ExerciseNotStarted
+
+__all__ = ["call", "check", "expect", "expect_close", "expect_columns", "expect_equal", "expect_type", "passed"]
+
+
+def _fail(message: str, hint: str | None) -> None:
+    text = f"✗ {message}"
+    if hint:
+        text += f"\n  Next step: {hint}"
+    raise CheckFailed(text)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float | np.floating):
+        return f"{float(value):.6g}"
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def call(fn: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: Any) -> Any:
+    """Call a student's function, quietly, and explain a stub or a crash.
+
+    Warnings are silenced and anything written to ``sys.stderr`` goes to stdout, so that
+    nbgrader does not zero the test cell for a stray warning.
+
+    Raises
+    ------
+    CheckFailed
+        If the function is still the release stub, or if it raises.
+    """
+    label = name or getattr(fn, "__name__", "your function")
+    with warnings.catch_warnings(), contextlib.redirect_stderr(sys.stdout):
+        warnings.simplefilter("ignore")
+        try:
+            return fn(*args, **kwargs)
+        except NotImplementedError:
+            raise ExerciseNotStarted(
+                f"✗ {label} is not written yet.\n"
+                "  Next step: replace `raise NotImplementedError(...)` in its cell with your code, run that cell, then this one."
+            ) from None
+        except CheckFailed:
+            raise
+        except Exception as error:  # the student's bug, reported as a failed check
+            _fail(f"{label} raised {type(error).__name__}: {error}", "run it on the example above and read the traceback.")
+
+
+def expect(condition: bool, message: str, hint: str | None = None) -> None:
+    """Fail with ``message`` (and ``hint``) unless ``condition`` holds."""
+    if not condition:
+        _fail(message, hint)
+
+
+def expect_type(what: str, got: Any, types: type | tuple[type, ...], hint: str | None = None) -> None:
+    """Check ``isinstance(got, types)``; the message names the type that was received."""
+    if not isinstance(got, types):
+        names = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+        _fail(f"{what} should be a {names}, but it is a {type(got).__name__}.", hint)
+
+
+def expect_equal(what: str, got: Any, expected: Any, hint: str | None = None, *, reveal: bool = True) -> None:
+    """Check ``got == expected``; with ``reveal=False`` the expected value is not shown."""
+    try:
+        same = bool(np.all(got == expected)) if isinstance(got, np.ndarray) else got == expected
+    except (TypeError, ValueError):
+        same = False
+    if not same:
+        should = f" should be {_show(expected)}," if reveal else " is not what was expected:"
+        _fail(f"{what}{should} but it is {_show(got)}.", hint)
+
+
+def expect_close(
+    what: str,
+    got: Any,
+    expected: float,
+    *,
+    tol: float = 1e-9,
+    hint: str | None = None,
+    reveal: bool = True,
+) -> None:
+    """Check that a number is within ``tol`` (absolute, or relative to ``|expected|`` when larger).
+
+    Layers: a real number first (``np.float64`` is fine), then finite, then close.
+    """
+    if isinstance(got, bool) or not isinstance(got, int | float | np.integer | np.floating):
+        _fail(f"{what} should be a number, but it is a {type(got).__name__} ({_show(got)}).",
+              hint or "return a single float, e.g. float(value).")
+    got = float(got)
+    if not math.isfinite(got):
+        _fail(f"{what} should be a finite number, but it is {got}.", hint)
+    if abs(got - expected) > tol * max(1.0, abs(expected)):
+        if reveal:
+            _fail(f"{what} should be {_show(expected)}, but it is {_show(got)}.", hint)
+        _fail(f"{what} is {_show(got)}, which is not the expected value (tolerance {tol:g}).", hint)
+
+
+def expect_columns(what: str, frame: Any, columns: Iterable[str], hint: str | None = None) -> None:
+    """Check that a DataFrame has (at least) the given columns."""
+    have = list(getattr(frame, "columns", []))
+    missing = [c for c in columns if c not in have]
+    if missing:
+        _fail(f"{what} is missing the column(s) {missing}; it has {have}.", hint)
+
+
+def check(label: str, checks: Iterable[Callable[[], None]]) -> None:
+    """Run checks in order, stop at the first failure, and print a tick when all pass."""
+    for one in checks:
+        one()
+    passed(label)
+
+
+def passed(label: str) -> None:
+    """Print the line a student sees when a test cell's visible checks pass."""
+    print(f"✓ {label}")

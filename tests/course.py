@@ -1,0 +1,119 @@
+"""Helpers for the course-level tests: the lesson list and a scratch nbgrader course.
+
+A scratch course lives in ``grading/ci-<random>/`` *inside* the repository, because lesson
+notebooks find ``datasets/`` by walking up from the folder they run in.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "solutions"
+RELEASE = ROOT / "notebooks"
+BIN = Path(sys.executable).parent
+
+sys.path.insert(0, str(ROOT / "grading"))
+from authoring import lessons  # noqa: E402
+
+LESSONS = lessons()
+
+
+def source_path(lesson: str) -> Path:
+    return SOLUTIONS / lesson / f"{lesson}.ipynb"
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def is_answer(cell) -> bool:
+    meta = nbgrader_meta(cell)
+    return cell.cell_type == "code" and meta.get("solution") and not meta.get("grade")
+
+
+def is_test(cell) -> bool:
+    meta = nbgrader_meta(cell)
+    return cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
+
+
+def answers_and_tests(nb) -> dict[str, list[str]]:
+    """Map each answer cell's grade id to the grade ids of the test cells that follow it."""
+    owner, result = None, {}
+    for cell in nb.cells:
+        if is_answer(cell):
+            owner = nbgrader_meta(cell)["grade_id"]
+            result[owner] = []
+        elif is_test(cell) and owner:
+            result[owner].append(nbgrader_meta(cell)["grade_id"])
+    return result
+
+
+class ScratchCourse:
+    """An nbgrader course in grading/ci-*/ with its own release, submissions and gradebook."""
+
+    def __init__(self) -> None:
+        (ROOT / "grading").mkdir(exist_ok=True)
+        self.root = Path(tempfile.mkdtemp(prefix="ci-", dir=ROOT / "grading"))
+        self.rel = self.root.relative_to(ROOT)
+        self.db_url = f"sqlite:///{self.root / 'gradebook.db'}"
+        self.release = self.root / "release"
+
+    def nbgrader(self, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess:
+        overrides = [
+            f"--CourseDirectory.release_directory={self.rel}/release",
+            f"--CourseDirectory.submitted_directory={self.rel}/submitted",
+            f"--CourseDirectory.autograded_directory={self.rel}/autograded",
+            f"--CourseDirectory.feedback_directory={self.rel}/feedback",
+            f"--CourseDirectory.db_url={self.db_url}",
+        ]
+        env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+        return subprocess.run(
+            [str(BIN / "nbgrader"), *args, *overrides, "--log-level=WARN"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+        )
+
+    def generate(self) -> None:
+        done = self.nbgrader("generate_assignment", "*", "--force")
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    def submit(self, student: str, lesson: str, nb) -> None:
+        folder = self.root / "submitted" / student / lesson
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{lesson}.ipynb"
+        if isinstance(nb, str):
+            path.write_text(nb)
+        else:
+            nbformat.write(nb, path)
+
+    def autograde(self, *args: str) -> subprocess.CompletedProcess:
+        return self.nbgrader("autograde", "*", *args)
+
+    def scores(self, student: str, lesson: str) -> dict[str, tuple[float, float]]:
+        """grade id -> (score, max score) for every graded cell of one submission."""
+        from nbgrader.api import Gradebook
+
+        with Gradebook(self.db_url, course_id="ml-checkup") as gb:
+            nb = gb.find_submission_notebook(lesson, lesson, student)
+            return {g.name: (float(g.score), float(g.max_score)) for g in nb.grades}
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def replace_answers(nb, new_sources: dict[str, str]):
+    """A copy of ``nb`` whose answer cells named in ``new_sources`` hold the given code."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        gid = nbgrader_meta(cell).get("grade_id")
+        if is_answer(cell) and gid in new_sources:
+            cell.source = new_sources[gid]
+    return nb
