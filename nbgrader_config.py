@@ -25,6 +25,11 @@ c.CourseDirectory.db_url = os.environ.get(
     "NBGRADER_DB_URL", "sqlite:///" + os.path.join(ROOT, "grading", "gradebook.db")
 )
 
+# The course does not use nbgrader's exchange, but the formgrader checks that its folder exists
+# and logs a critical error if not; keep it inside the (ignored) grading folder.
+c.Exchange.root = os.path.join(ROOT, "grading", "exchange")
+os.makedirs(c.Exchange.root, exist_ok=True)
+
 # Per-cell limit while autograding. `ExecutePreprocessor.timeout` is ignored by autograde.
 c.Execute.timeout = 120
 c.Execute.interrupt_on_timeout = True

@@ -22,7 +22,7 @@ RELEASE = ROOT / "notebooks"
 BIN = Path(sys.executable).parent
 
 sys.path.insert(0, str(ROOT / "grading"))
-from authoring import lessons  # noqa: E402
+from authoring import NAV_TAG, lessons, navigation  # noqa: E402, F401  (re-exported for the tests)
 
 LESSONS = lessons()
 

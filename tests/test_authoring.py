@@ -7,8 +7,8 @@ import re
 
 import nbformat
 import pytest
-from authoring import NAV_TAG, navigation
-from course import LESSONS, RELEASE, ROOT, is_answer, is_test, nbgrader_meta, source_path
+
+from course import LESSONS, NAV_TAG, RELEASE, ROOT, is_answer, is_test, navigation, nbgrader_meta, source_path
 
 GRADE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 OPENERS = ("**What you'll do.**", "**What you'll learn.**", "**What you'll need.**")

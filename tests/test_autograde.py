@@ -11,6 +11,7 @@ import filecmp
 
 import nbformat
 import pytest
+
 from course import LESSONS, RELEASE, ScratchCourse, answers_and_tests, replace_answers, source_path
 from wrong_answers import WRONG_ANSWERS
 

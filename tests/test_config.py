@@ -42,3 +42,7 @@ def test_stub_raises_not_implemented_error():
 def test_release_strips_volatile_metadata():
     names = [p.__name__ for p in _config().GenerateAssignment.preprocessors]
     assert names[-1] == "StripVolatileMetadata" and "ClearSolutions" in names and "ClearHiddenTests" in names
+
+
+def test_exchange_folder_is_inside_the_ignored_grading_folder():
+    assert _config().Exchange.root == str(ROOT / "grading" / "exchange")
