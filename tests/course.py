@@ -81,8 +81,8 @@ class ScratchCourse:
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
         )
 
-    def generate(self) -> None:
-        done = self.nbgrader("generate_assignment", "*", "--force")
+    def generate(self, lesson: str = "*") -> None:
+        done = self.nbgrader("generate_assignment", lesson, "--force")
         assert done.returncode == 0, done.stderr[-3000:]
 
     def submit(self, student: str, lesson: str, nb) -> None:
@@ -94,8 +94,8 @@ class ScratchCourse:
         else:
             nbformat.write(nb, path)
 
-    def autograde(self, *args: str) -> subprocess.CompletedProcess:
-        return self.nbgrader("autograde", "*", *args)
+    def autograde(self, lesson: str = "*", *args: str) -> subprocess.CompletedProcess:
+        return self.nbgrader("autograde", lesson, *args)
 
     def scores(self, student: str, lesson: str) -> dict[str, tuple[float, float]]:
         """grade id -> (score, max score) for every graded cell of one submission."""

@@ -43,7 +43,7 @@ CASES = {
 @pytest.fixture(scope="module")
 def graded():
     course = ScratchCourse()
-    course.generate()
+    course.generate(LESSON)
     reference = nbformat.read(source_path(LESSON), as_version=4)
     for student, (answers, _) in CASES.items():
         if answers is None:
@@ -58,7 +58,7 @@ def graded():
             nb = copy.deepcopy(nb)
             nb.cells = [cell for cell in nb.cells if not is_test(cell)]
         course.submit(student, LESSON, nb)
-    done = course.autograde("--Execute.timeout=5")
+    done = course.autograde(LESSON, "--Execute.timeout=5")
     yield course, done
     course.remove()
 
