@@ -1,0 +1,205 @@
+"""Application Insights envelopes → rows of the classic App Insights tables (private).
+
+The exporter of ``azure-monitor-opentelemetry`` POSTs a JSON array of envelopes, one per
+telemetry item; ``data.baseType`` decides the table (reference/local-runtime.md §3):
+
+============================  ===============
+baseType                      table
+============================  ===============
+RequestData                   requests
+RemoteDependencyData          dependencies
+EventData                     customEvents
+MetricData                    customMetrics (one row per metric in the envelope)
+MessageData                   traces
+ExceptionData                 exceptions
+============================  ===============
+
+Columns keep the classic names and units: ``duration`` in milliseconds, ``success`` 0/1,
+``resultCode`` text, ``customDimensions``/``customMeasurements`` JSON text (query them with
+SQLite's ``json_extract``), ``timestamp`` ISO-8601 UTC with microseconds.
+
+**Truthful server rows.** The inference server writes its ``requests`` row *after* the response
+is sent, so the envelope says ``responseCode "0"``, ``success true`` and ``duration 0`` even for
+an HTTP 500; the real values travel in its properties ``resultCode``, ``success``,
+``duration``, ``start_time`` and ``url``. When those properties are present the top-level
+columns are taken from them (``customDimensions`` keeps them as sent). The server formats the
+duration with millisecond resolution, so a 1.8 ms request is stored as 1.0 ms.
+"""
+
+from __future__ import annotations
+
+import json
+
+COMMON = (
+    "itemType", "customDimensions", "customMeasurements", "operation_Name", "operation_Id",
+    "operation_ParentId", "cloud_RoleName", "cloud_RoleInstance", "iKey", "sdkVersion", "itemCount",
+)
+#: Columns of each table, in App Insights order (after ``timestamp``, before :data:`COMMON`).
+TABLES: dict[str, tuple[str, ...]] = {
+    "requests": ("id", "name", "url", "success", "resultCode", "duration", "performanceBucket", "source"),
+    "dependencies": ("id", "target", "type", "name", "data", "success", "resultCode", "duration",
+                     "performanceBucket"),
+    "customEvents": ("name",),
+    "customMetrics": ("name", "value", "valueCount", "valueSum", "valueMin", "valueMax", "valueStdDev"),
+    "traces": ("message", "severityLevel"),
+    "exceptions": ("problemId", "type", "message", "method", "outerType", "outerMessage", "innermostType",
+                   "innermostMessage", "severityLevel", "details"),
+}
+_REAL = {"duration", "value", "valueSum", "valueMin", "valueMax", "valueStdDev"}
+_INTEGER = {"success", "severityLevel", "itemCount", "valueCount"}
+_TABLE_OF = {
+    "RequestData": ("requests", "request"),
+    "RemoteDependencyData": ("dependencies", "dependency"),
+    "EventData": ("customEvents", "customEvent"),
+    "MetricData": ("customMetrics", "customMetric"),
+    "MessageData": ("traces", "trace"),
+    "ExceptionData": ("exceptions", "exception"),
+}
+_BUCKETS = ((250, "<250ms"), (500, "250ms-500ms"), (1000, "500ms-1sec"), (3000, "1sec-3sec"),
+            (7000, "3sec-7sec"), (15000, "7sec-15sec"), (30000, "15sec-30sec"), (60000, "30sec-1min"),
+            (120000, "1min-2min"), (300000, "2min-5min"))
+#: Metric the exporter sends to carry resource attributes; App Insights does not show it as a metric.
+RESOURCE_METRIC = "_OTELRESOURCE_"
+
+
+def columns(table: str) -> tuple[str, ...]:
+    """All columns of ``table``, in order."""
+    return ("timestamp", *TABLES[table], *COMMON)
+
+
+def create_statements() -> list[str]:
+    """``CREATE TABLE IF NOT EXISTS`` for every table, typed for SQLite."""
+    statements = []
+    for table in TABLES:
+        cols = ", ".join(
+            f'"{c}" {"REAL" if c in _REAL else "INTEGER" if c in _INTEGER else "TEXT"}' for c in columns(table)
+        )
+        statements.append(f'CREATE TABLE IF NOT EXISTS "{table}" ({cols})')
+        statements.append(f'CREATE INDEX IF NOT EXISTS "{table}_time" ON "{table}" (timestamp)')
+    return statements
+
+
+def iso_timestamp(text: str) -> str:
+    """``2026-11-27T14:21:40.46997Z`` → ``2026-11-27T14:21:40.469970Z`` (fixed width, sortable)."""
+    text = text.rstrip("Z")
+    head, _, fraction = text.partition(".")
+    return f"{head}.{(fraction + '000000')[:6]}Z"
+
+
+def duration_ms(text: str | None) -> float | None:
+    """App Insights ``[d.]hh:mm:ss[.fffffff]`` → milliseconds."""
+    if not text:
+        return None
+    hours, _, rest = str(text).partition(":")
+    days = 0
+    if "." in hours:
+        day_text, hours = hours.split(".", 1)
+        days = int(day_text)
+    minutes, seconds = rest.split(":", 1)
+    return ((days * 24 + int(hours)) * 60 + int(minutes)) * 60_000 + float(seconds) * 1000
+
+
+def performance_bucket(ms: float | None) -> str | None:
+    """The App Insights ``performanceBucket`` label of a duration."""
+    if ms is None:
+        return None
+    return next((label for limit, label in _BUCKETS if ms < limit), ">=5min")
+
+
+def _truth(value) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return int(value.strip().lower() == "true")
+    return int(bool(value))
+
+
+def _common(envelope: dict, item_type: str, base: dict) -> dict:
+    tags = envelope.get("tags") or {}
+    sample_rate = envelope.get("sampleRate") or 100.0
+    return {
+        "timestamp": iso_timestamp(envelope.get("time", "")),
+        "itemType": item_type,
+        "customDimensions": json.dumps(base.get("properties") or {}),
+        "customMeasurements": json.dumps(base.get("measurements") or {}),
+        "operation_Name": tags.get("ai.operation.name"),
+        "operation_Id": tags.get("ai.operation.id"),
+        "operation_ParentId": tags.get("ai.operation.parentId"),
+        "cloud_RoleName": tags.get("ai.cloud.role"),
+        "cloud_RoleInstance": tags.get("ai.cloud.roleInstance"),
+        "iKey": envelope.get("iKey"),
+        "sdkVersion": tags.get("ai.internal.sdkVersion"),
+        "itemCount": max(1, round(100.0 / sample_rate)),
+    }
+
+
+def _request(row: dict, base: dict) -> None:
+    props = base.get("properties") or {}
+    row.update(id=base.get("id"), name=base.get("name"), url=base.get("url"), source=base.get("source"),
+               success=_truth(base.get("success")), resultCode=base.get("responseCode"),
+               duration=duration_ms(base.get("duration")))
+    if {"resultCode", "success", "duration"} <= props.keys():  # the inference server's own row
+        row.update(resultCode=props["resultCode"], success=_truth(props["success"]),
+                   duration=duration_ms(props["duration"]), url=props.get("url") or row["url"],
+                   name=props.get("name") or row["name"])
+        if props.get("start_time"):
+            row["timestamp"] = iso_timestamp(props["start_time"])
+    row["performanceBucket"] = performance_bucket(row["duration"])
+
+
+def _dependency(row: dict, base: dict) -> None:
+    duration = duration_ms(base.get("duration"))
+    row.update(id=base.get("id"), target=base.get("target"), type=base.get("type"), name=base.get("name"),
+               data=base.get("data"), success=_truth(base.get("success")), resultCode=base.get("resultCode"),
+               duration=duration, performanceBucket=performance_bucket(duration))
+
+
+def _exception(row: dict, base: dict) -> None:
+    chain = base.get("exceptions") or [{}]
+    outer, inner = chain[0], chain[-1]
+    frames = outer.get("parsedStack") or [{}]
+    row.update(problemId=outer.get("typeName"), type=outer.get("typeName"), message=outer.get("message"),
+               method=frames[0].get("method"), outerType=outer.get("typeName"), outerMessage=outer.get("message"),
+               innermostType=inner.get("typeName"), innermostMessage=inner.get("message"),
+               severityLevel=_int(base.get("severityLevel")), details=json.dumps(chain))
+
+
+def _int(value) -> int | None:
+    return None if value is None else int(value)
+
+
+def rows(envelope: dict) -> tuple[str, list[dict]]:
+    """Map one envelope to ``(table, rows)``.
+
+    Raises
+    ------
+    ValueError
+        If the envelope has no ``data.baseType`` this store knows (the message names it).
+    """
+    data = envelope.get("data") or {}
+    base_type, base = data.get("baseType"), data.get("baseData") or {}
+    if base_type not in _TABLE_OF:
+        raise ValueError(f"unsupported baseType {base_type!r}; expected one of {sorted(_TABLE_OF)}")
+    table, item_type = _TABLE_OF[base_type]
+    row = _common(envelope, item_type, base)
+    if table == "customMetrics":
+        out = []
+        for metric in base.get("metrics") or []:
+            if metric.get("name") == RESOURCE_METRIC:
+                continue
+            value, count = float(metric.get("value", 0.0)), int(metric.get("count") or 1)
+            out.append({**row, "name": metric.get("name"), "value": value, "valueCount": count, "valueSum": value,
+                        "valueMin": metric.get("min", value), "valueMax": metric.get("max", value),
+                        "valueStdDev": metric.get("stdDev", 0.0)})
+        return table, out
+    if table == "requests":
+        _request(row, base)
+    elif table == "dependencies":
+        _dependency(row, base)
+    elif table == "exceptions":
+        _exception(row, base)
+    elif table == "traces":
+        row.update(message=base.get("message"), severityLevel=_int(base.get("severityLevel")))
+    else:  # customEvents
+        row["name"] = base.get("name")
+    return table, [row]

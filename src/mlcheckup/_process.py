@@ -1,0 +1,137 @@
+"""Server processes that never outlive the notebook that started them (private).
+
+Three layers keep a lesson from leaving servers behind:
+
+1. every server runs in its own process group (``start_new_session``), and :func:`terminate`
+   signals the whole group (gunicorn master and workers) and waits for it;
+2. a tiny launcher sets ``PR_SET_PDEATHSIG`` before ``exec``-ing the server, so the kernel sends
+   it SIGTERM the moment the notebook kernel dies (a kernel restart, a crash, ``kill -9``);
+3. each process writes its servers' pids into its own run folder (:func:`session_dir`); the next
+   process to start a server reaps any server whose owner is gone.
+
+``PR_SET_PDEATHSIG`` fires when the *thread* that started the child ends; notebook cells and
+pytest run on the main thread, so start servers from there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from .paths import course_root, run_dir
+
+# Runs in a fresh interpreter (-I -S: no site, no env): die with the parent, then become the server.
+_LAUNCHER = (
+    "import ctypes,os,signal,sys\n"
+    "ctypes.CDLL(None).prctl(1, signal.SIGTERM)\n"  # 1 = PR_SET_PDEATHSIG
+    "if os.getppid() != int(sys.argv[1]): sys.exit(70)\n"  # the parent died before prctl
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def _identity(pid: int) -> float | None:
+    try:
+        return psutil.Process(pid).create_time()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
+
+
+def _alive(record: dict) -> bool:
+    created = _identity(record["pid"])
+    return created is not None and abs(created - record["create_time"]) < 0.05
+
+
+@functools.cache
+def _session_for(root: Path, pid: int) -> Path:
+    base = run_dir("runtime", start=root)
+    reap_orphans(base)
+    folder = base / f"{pid}-{int(_identity(pid) * 1000)}"
+    (folder / "processes").mkdir(parents=True, exist_ok=True)
+    (folder / "owner.json").write_text(json.dumps({"pid": pid, "create_time": _identity(pid)}))
+    return folder
+
+
+def session_dir(start: str | os.PathLike | None = None) -> Path:
+    """This process's own run folder, ``.mlcheckup/runtime/<pid>-<start ms>/``.
+
+    It is unique per process, so notebooks graded in parallel never share files. The first call
+    also reaps servers left behind by processes that have died.
+    """
+    return _session_for(course_root(start), os.getpid())
+
+
+def reap_orphans(runtime: Path) -> list[int]:
+    """Stop every recorded server whose owning process is gone; return their pids."""
+    reaped = []
+    for owner_file in runtime.glob("*/owner.json"):
+        try:
+            owner = json.loads(owner_file.read_text())
+        except (OSError, ValueError):
+            continue
+        if _alive(owner):
+            continue
+        for pid_file in owner_file.parent.glob("processes/*.json"):
+            with contextlib.suppress(OSError, ValueError):
+                record = json.loads(pid_file.read_text())
+                if _alive(record):
+                    _kill_group(record["pid"], timeout=5)
+                    reaped.append(record["pid"])
+            pid_file.unlink(missing_ok=True)
+    return reaped
+
+
+def spawn(cmd: list[str], *, env: dict, log_path: Path, session: Path, pass_fds=()) -> subprocess.Popen:
+    """Start ``cmd`` in its own process group, tied to this process, output to ``log_path``."""
+    launcher = [sys.executable, "-I", "-S", "-c", _LAUNCHER, str(os.getpid())]
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [*launcher, *cmd], env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            pass_fds=tuple(pass_fds), start_new_session=True, close_fds=True,
+        )
+    record = {"pid": proc.pid, "create_time": _identity(proc.pid) or time.time(), "cmd": cmd[:6]}
+    (session / "processes" / f"{proc.pid}.json").write_text(json.dumps(record))
+    return proc
+
+
+def _group_alive(pgid: int) -> bool:
+    """True while a process of group ``pgid`` is alive (zombies waiting for their parent do not count)."""
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    for proc in psutil.process_iter(["status"]):
+        with contextlib.suppress(ProcessLookupError, psutil.Error):
+            if os.getpgid(proc.pid) == pgid and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                return True
+    return False
+
+
+def _kill_group(pid: int, timeout: float, reap=lambda: None) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        reap()  # collect our own child
+        if not _group_alive(pid):
+            return
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def terminate(proc: subprocess.Popen, session: Path, timeout: float = 10.0) -> int | None:
+    """SIGTERM the process group of ``proc``, SIGKILL it after ``timeout`` s; return the exit code."""
+    _kill_group(proc.pid, timeout, reap=proc.poll)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=2)
+    (session / "processes" / f"{proc.pid}.json").unlink(missing_ok=True)
+    return proc.returncode

@@ -1,0 +1,275 @@
+"""Application Insights on your laptop: a loopback ingestion endpoint and the tables it fills.
+
+:class:`AppInsightsIngestion` answers ``POST /v2.1/track`` (and ``//v2.1/track``, which an
+endpoint URL with a trailing slash produces) exactly as the Azure ingestion service does, for
+the real ``azure-monitor-opentelemetry`` exporter and for the inference server's own App
+Insights logging. It stores every item in SQLite tables named and shaped like the classic App
+Insights tables (``requests``, ``dependencies``, ``customEvents``, ``customMetrics``, ``traces``,
+``exceptions``; columns in :mod:`mlcheckup._envelopes`), so a query written here reads like the
+KQL you would run in the portal::
+
+    KQL:  requests | where success == false | summarize count() by resultCode
+    SQL:  SELECT resultCode, count(*) FROM requests WHERE success = false GROUP BY resultCode
+
+``customDimensions`` is JSON text: ``json_extract(customDimensions, '$.confidence')`` plays the
+role of KQL's ``customDimensions["confidence"]``.
+
+Point a process at it with :func:`connection_string` (or :func:`telemetry_environment` for a
+child process). Statsbeat, live metrics and every other call home stay off.
+
+Taught in lesson 05.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from . import _envelopes
+from ._loopback import LoopbackService
+from ._process import session_dir
+from .errors import ServerError, ValidationError
+
+#: Instrumentation key used offline (App Insights keys are UUIDs; this one is all zeros).
+LOCAL_INSTRUMENTATION_KEY = "00000000-0000-0000-0000-000000000000"
+#: App Insights tables this store fills.
+TABLES = tuple(_envelopes.TABLES)
+_TRACK_PATHS = ("/v2.1/track", "//v2.1/track", "/v2/track")
+#: Environment that keeps the Azure Monitor exporter and OpenTelemetry from calling anywhere else
+#: (set it before ``configure_azure_monitor``; :func:`quiet_telemetry` does that in a notebook).
+QUIET_ENVIRONMENT = {
+    "APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL": "true",
+    "APPLICATIONINSIGHTS_OPENTELEMETRY_RESOURCE_METRIC_DISABLED": "true",
+    "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "django,fastapi,psycopg2,flask,requests,urllib,urllib3",
+    # configure_azure_monitor() otherwise adds the azure_vm detector, which probes 169.254.169.254
+    "OTEL_EXPERIMENTAL_RESOURCE_DETECTORS": "otel",
+}
+
+
+def connection_string(ingestion_url: str, instrumentation_key: str = LOCAL_INSTRUMENTATION_KEY) -> str:
+    """The App Insights connection string that sends telemetry to ``ingestion_url``.
+
+    Parameters
+    ----------
+    ingestion_url : str
+        Base URL of the ingestion endpoint, e.g. ``AppInsightsIngestion.url``.
+    instrumentation_key : str
+        The resource's key; any UUID offline.
+
+    Returns
+    -------
+    str
+        ``"InstrumentationKey=<key>;IngestionEndpoint=<url>"``, ready for
+        ``configure_azure_monitor(connection_string=...)``.
+
+    Examples
+    --------
+    >>> connection_string("http://127.0.0.1:5319")
+    'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://127.0.0.1:5319'
+
+    Taught in lesson 05.
+    """
+    if not str(ingestion_url).startswith(("http://", "https://")):
+        raise ValidationError(
+            f"ingestion_url must be an http(s) URL (got {ingestion_url!r}); pass AppInsightsIngestion.url"
+        )
+    return f"InstrumentationKey={instrumentation_key};IngestionEndpoint={str(ingestion_url).rstrip('/')}"
+
+
+def quiet_telemetry() -> dict:
+    """Set :data:`QUIET_ENVIRONMENT` in this process (keeping values already set); return them.
+
+    Call it before ``configure_azure_monitor`` in a notebook: without it the distro probes the
+    Azure VM metadata service and sends statsbeat to Microsoft.
+
+    Taught in lesson 05.
+    """
+    for name, value in QUIET_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    return {name: os.environ[name] for name in QUIET_ENVIRONMENT}
+
+
+def telemetry_environment(ingestion_url: str, instrumentation_key: str = LOCAL_INSTRUMENTATION_KEY) -> dict:
+    """Environment variables that send a process's App Insights telemetry to ``ingestion_url``.
+
+    The exporter takes its ingestion endpoint from ``APPLICATIONINSIGHTS_CONNECTION_STRING``
+    when the connection string in code has none, which is how the inference server's built-in
+    logging (``InstrumentationKey=...`` only) is redirected here; :data:`QUIET_ENVIRONMENT` is
+    included.
+    """
+    return {**QUIET_ENVIRONMENT, "APPLICATIONINSIGHTS_CONNECTION_STRING": connection_string(ingestion_url,
+                                                                                           instrumentation_key)}
+
+
+def _read(path: Path, sql: str, params) -> pd.DataFrame:
+    if not path.exists():
+        raise ValidationError(f"no telemetry store at {path}; start an AppInsightsIngestion first")
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as db:
+        try:
+            frame = pd.read_sql_query(sql, db, params=params)
+        except (sqlite3.Error, pd.errors.DatabaseError) as error:
+            raise ValidationError(
+                f"the telemetry query failed: {error} (query: {sql.strip()[:200]!r}); "
+                f"tables are {', '.join(TABLES)} with App Insights column names"
+            ) from None
+    if "timestamp" in frame and len(frame):
+        frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601")
+    if "success" in frame and frame["success"].notna().all() and len(frame):
+        frame["success"] = frame["success"].astype(bool)
+    return frame
+
+
+class AppInsightsIngestion(LoopbackService):
+    """A local Application Insights ingestion endpoint that stores telemetry in SQLite.
+
+    Parameters
+    ----------
+    path : path, optional
+        SQLite file; by default ``appinsights.sqlite`` in this process's run folder. An existing
+        file is appended to.
+    port : int, default 0
+        Port on 127.0.0.1; 0 picks a free one.
+
+    Examples
+    --------
+    >>> with AppInsightsIngestion() as ingestion:                          # doctest: +SKIP
+    ...     configure_azure_monitor(connection_string=ingestion.connection_string)
+    ...     logging.getLogger("digits").warning("hi", extra={"microsoft.custom_event.name": "Hello"})
+    ...     ingestion.wait_for("customEvents", 1)
+    ...     ingestion.query("SELECT name, customDimensions FROM customEvents")
+
+    Taught in lesson 05.
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None, port: int = 0) -> None:
+        super().__init__(port)
+        self.path = Path(path) if path else session_dir() / "appinsights.sqlite"
+        self.label = f"App Insights ingestion ({self.path.name})"
+        self.received = 0
+        self.rejected = 0
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+
+    @property
+    def connection_string(self) -> str:
+        """Connection string for ``configure_azure_monitor`` that targets this endpoint."""
+        return connection_string(self.url)
+
+    def _start(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        for statement in _envelopes.create_statements():
+            self._db.execute(statement)
+        super()._start()
+
+    def _stop(self) -> None:
+        super()._stop()
+        if self._db is not None:
+            with self._lock:
+                self._db.close()
+
+    def handle(self, method, path, headers, body):
+        if method != "POST" or path.split("?")[0] not in _TRACK_PATHS:
+            return 404, {"error": f"{method} {path} is not an App Insights ingestion route; POST /v2.1/track"}
+        try:
+            envelopes = json.loads(body or b"[]")
+        except ValueError as error:
+            return 400, {"itemsReceived": 0, "itemsAccepted": 0,
+                         "errors": [{"index": 0, "statusCode": 400, "message": f"body is not JSON: {error}"}]}
+        if isinstance(envelopes, dict):
+            envelopes = [envelopes]
+        by_table: dict[str, list[dict]] = {}
+        errors = []
+        for index, envelope in enumerate(envelopes):
+            try:
+                table, new_rows = _envelopes.rows(envelope)
+            except (ValueError, TypeError, KeyError, AttributeError) as error:
+                errors.append({"index": index, "statusCode": 400, "message": str(error)})
+                continue
+            by_table.setdefault(table, []).extend(new_rows)
+        with self._lock:
+            self._db.execute("BEGIN")
+            for table, table_rows in by_table.items():
+                cols = _envelopes.columns(table)
+                marks = ", ".join("?" * len(cols))
+                self._db.executemany(
+                    f'INSERT INTO "{table}" VALUES ({marks})', [tuple(r.get(c) for c in cols) for r in table_rows]
+                )
+            self._db.execute("COMMIT")
+            self.received += len(envelopes)
+            self.rejected += len(errors)
+        accepted = len(envelopes) - len(errors)
+        return (206 if errors else 200), {"itemsReceived": len(envelopes), "itemsAccepted": accepted, "errors": errors}
+
+    def query(self, sql: str, params=None) -> pd.DataFrame:
+        """Run a read-only SQL query over the telemetry tables.
+
+        Parameters
+        ----------
+        sql : str
+            SQLite SQL over ``requests``, ``dependencies``, ``customEvents``, ``customMetrics``,
+            ``traces`` and ``exceptions``.
+        params : sequence or dict, optional
+            Query parameters (``?`` or ``:name`` placeholders).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``timestamp`` parsed to UTC datetimes and ``success`` to booleans when present.
+
+        Raises
+        ------
+        ValidationError
+            If the query is not valid SQL for these tables; the message lists the tables.
+
+        Taught in lesson 05.
+        """
+        return _read(self.path, sql, params)
+
+    def count(self, table: str, where: str | None = None) -> int:
+        """Number of rows in ``table`` (optionally filtered by an SQL ``where`` clause)."""
+        if table not in TABLES:
+            raise ValidationError(f"unknown table {table!r}; App Insights tables here are {', '.join(TABLES)}")
+        sql = f'SELECT count(*) AS n FROM "{table}"' + (f" WHERE {where}" if where else "")
+        return int(self.query(sql)["n"].iloc[0])
+
+    def wait_for(self, table: str, count: int, *, where: str | None = None, timeout: float = 20.0) -> int:
+        """Wait until ``table`` has at least ``count`` rows; return the number found.
+
+        Exporters send in batches (the inference server every 5 s), so telemetry lands a few
+        seconds after the request, as in Azure (where it takes minutes). A progress bar appears
+        after 2 s.
+
+        Raises
+        ------
+        ServerError
+            If fewer than ``count`` rows arrived within ``timeout`` seconds.
+        """
+        from tqdm.auto import tqdm
+
+        deadline = time.monotonic() + timeout
+        found = self.count(table, where)
+        with tqdm(total=count, desc=f"waiting for {table}", delay=2, file=sys.stdout, leave=False) as bar:
+            while found < count and time.monotonic() < deadline:
+                time.sleep(0.1)
+                found = self.count(table, where)
+                bar.update(min(found, count) - bar.n)
+        if found < count:
+            self.check()
+            raise ServerError(
+                f"only {found} of {count} {table} rows arrived in {timeout:.0f} s"
+                + (f" (where {where})" if where else "")
+                + "; is the exporter's connection string pointing at "
+                f"{self.url}? (received {self.received} items so far)"
+            )
+        return found
