@@ -1,0 +1,274 @@
+"""Azure ML entities for a monitored online deployment, checked offline by the SDK itself.
+
+The builders return real ``azure.ai.ml.entities`` objects, the very objects that
+``ml_client.online_endpoints.begin_create_or_update`` and
+``ml_client.online_deployments.begin_create_or_update`` take in Azure mode. Offline,
+:func:`validate` runs the SDK's own schema on them: dump to YAML, load the YAML back.
+
+The traps of azure-ai-ml 1.35.2 are handled here so lessons do not meet them:
+
+* ``ManagedOnlineEndpoint.dump(path)`` ignores ``path`` and writes nothing (:func:`to_yaml`
+  writes it);
+* ``DeploymentCollection(enabled=...)`` must be the *string* ``"true"``, a YAML boolean fails;
+* ``DataCollector`` and ``DeploymentCollection`` log an "experimental class" warning to stderr
+  (silenced here: nbgrader zeroes a test cell that writes to stderr);
+* a failed load raises marshmallow's ``ValidationError``: it becomes
+  :class:`mlcheckup.errors.ValidationError` with the SDK's message.
+
+Taught in lesson 02.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from .errors import ValidationError
+
+#: Azure ML base image with conda; the conda file adds the inference server and the model's packages.
+DEFAULT_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
+#: Collections that Azure model monitoring finds by name.
+DEFAULT_COLLECTIONS = ("model_inputs", "model_outputs")
+_ROLLING_RATES = ("minute", "hour", "day")
+
+
+class _DropExperimental(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "experimental" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def quiet_sdk():
+    """Silence azure-ai-ml's "experimental class" warnings inside the block (nothing else)."""
+    logger = logging.getLogger("azure.ai.ml._utils._experimental")
+    drop = _DropExperimental()
+    logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        logger.removeFilter(drop)
+
+
+def build_model(path: str | os.PathLike, name: str = "digits", version: str | int = "1",
+                description: str | None = None):
+    """A ``Model`` (custom_model) for a file or folder.
+
+    In a deployment, ``AZUREML_MODEL_DIR`` is ``.../<name>/<version>`` and the file or folder
+    keeps its own name below it (a folder ``model/`` gives ``$AZUREML_MODEL_DIR/model/...``).
+
+    Taught in lesson 02.
+    """
+    from azure.ai.ml.entities import Model
+
+    path = Path(path)
+    if not path.exists():
+        raise ValidationError(f"model path {path} does not exist; pass the folder or file the model was saved to")
+    return Model(path=str(path.resolve()), name=name, version=str(version), type="custom_model",
+                 description=description)
+
+
+def build_environment(conda_file: str | os.PathLike, *, image: str = DEFAULT_IMAGE, name: str | None = None,
+                      version: str | None = None):
+    """An ``Environment`` from a base image and a conda file (anonymous unless ``name`` is given).
+
+    Taught in lesson 02.
+    """
+    from azure.ai.ml.entities import Environment
+
+    conda_file = Path(conda_file)
+    if not conda_file.is_file():
+        raise ValidationError(f"conda file {conda_file} does not exist; write one listing the scoring packages "
+                              "(mlcheckup.examples.write_digits_project writes conda.yaml)")
+    return Environment(image=image, conda_file=str(conda_file.resolve()), name=name, version=version)
+
+
+def build_endpoint(name: str, *, auth_mode: str = "key", description: str | None = None, tags: dict | None = None):
+    """A ``ManagedOnlineEndpoint``. Names are 3-32 characters: letters, digits and ``-``, starting with a letter.
+
+    Taught in lesson 02.
+    """
+    from azure.ai.ml.entities import ManagedOnlineEndpoint
+
+    _check_name("endpoint", name)
+    return ManagedOnlineEndpoint(name=name, auth_mode=auth_mode, description=description, tags=tags or {})
+
+
+def build_deployment(name: str, endpoint_name: str, *, model, code: str | os.PathLike, environment,
+                     scoring_script: str = "score.py", instance_type: str = "Standard_DS3_v2",
+                     instance_count: int = 1, app_insights: bool = True,
+                     collections: tuple[str, ...] | None = DEFAULT_COLLECTIONS, sampling_rate: float = 1.0,
+                     rolling_rate: str = "hour", environment_variables: dict | None = None):
+    """A ``ManagedOnlineDeployment`` with model data collection and App Insights.
+
+    Parameters
+    ----------
+    name, endpoint_name : str
+        Deployment name (e.g. ``"blue"``) and its endpoint.
+    model, environment
+        From :func:`build_model` and :func:`build_environment`.
+    code : path
+        Folder holding ``scoring_script`` (uploaded as a whole in Azure).
+    app_insights : bool, default True
+        ``app_insights_enabled``: the inference server logs requests, ``print`` and exceptions.
+    collections : tuple of str or None
+        Collector names to enable (``model_inputs``, ``model_outputs``); None collects nothing.
+    sampling_rate : float in (0, 1]
+        Share of requests collected.
+    rolling_rate : {"minute", "hour", "day"}
+        How often Azure starts a new blob file.
+
+    Taught in lesson 02.
+    """
+    from azure.ai.ml.entities import CodeConfiguration, ManagedOnlineDeployment
+
+    _check_name("deployment", name)
+    code = Path(code)
+    if not (code / scoring_script).is_file():
+        raise ValidationError(f"scoring script {code / scoring_script} does not exist; "
+                              "code must be the folder that holds score.py")
+    if not 0.0 < float(sampling_rate) <= 1.0:
+        raise ValidationError(f"sampling_rate must be in (0, 1] (got {sampling_rate!r}); 1.0 collects every request")
+    if rolling_rate.lower() not in _ROLLING_RATES:
+        raise ValidationError(f"rolling_rate must be one of {_ROLLING_RATES} (got {rolling_rate!r})")
+    return ManagedOnlineDeployment(
+        name=name, endpoint_name=endpoint_name, model=model, environment=environment,
+        code_configuration=CodeConfiguration(code=str(code.resolve()), scoring_script=scoring_script),
+        instance_type=instance_type, instance_count=instance_count, app_insights_enabled=bool(app_insights),
+        data_collector=_data_collector(collections, sampling_rate, rolling_rate),
+        environment_variables=environment_variables or {},
+    )
+
+
+def _data_collector(collections, sampling_rate: float, rolling_rate: str):
+    if not collections:
+        return None
+    from azure.ai.ml.entities import DataCollector, DeploymentCollection
+
+    with quiet_sdk():
+        return DataCollector(
+            collections={c: DeploymentCollection(enabled="true") for c in collections},  # a string, not a bool
+            sampling_rate=float(sampling_rate), rolling_rate=rolling_rate.lower(),
+        )
+
+
+def _check_name(kind: str, name: str) -> None:
+    ok = isinstance(name, str) and 3 <= len(name) <= 32 and name[0].isalpha()
+    if not ok or not all(ch.isalnum() or ch == "-" for ch in name):
+        raise ValidationError(f"{kind} name must be 3-32 letters, digits or '-', starting with a letter "
+                              f"(got {name!r}); e.g. 'digits-endpoint'")
+
+
+def data_collector_config(deployment) -> dict:
+    """The collector config Azure writes for a deployment (``AZUREML_MDC_CONFIG_PATH`` points to it).
+
+    Returns
+    -------
+    dict
+        ``{"collections": {"model_inputs": {"enabled": True, "sampleRatePercentage": 100}, ...},
+        "runMode": "cloud"}``; no collections when the deployment has no data collector.
+    """
+    collector = getattr(deployment, "data_collector", None)
+    collections = {}
+    for name, collection in (collector.collections if collector else {}).items():
+        rate = getattr(collection, "sampling_rate", None) or collector.sampling_rate or 1.0
+        collections[name] = {"enabled": str(collection.enabled).lower() == "true",
+                             "sampleRatePercentage": round(100 * float(rate))}
+    return {"collections": collections, "runMode": "cloud"}
+
+
+def _plain(entity) -> dict:
+    with quiet_sdk():
+        data = entity._to_dict() if hasattr(entity, "_to_dict") else entity.dump()
+    return json.loads(json.dumps(data, default=str))
+
+
+def to_yaml(entity, path: str | os.PathLike | None = None, *, relative_to: str | os.PathLike | None = None) -> str:
+    """The entity as Azure ML YAML; also written to ``path`` if given (even for an endpoint).
+
+    Parameters
+    ----------
+    relative_to : path, optional
+        Rewrite absolute paths inside this folder as paths relative to it (the SDK writes
+        absolute ones), so the YAML can be committed and loaded from that folder.
+
+    Taught in lesson 02.
+    """
+    data = _plain(entity)
+    if relative_to is not None:
+        data = _relative(data, Path(relative_to).resolve())
+    text = yaml.safe_dump(data, sort_keys=False)
+    if path is not None:
+        Path(path).write_text(text)
+    return text
+
+
+def _relative(value, base: Path):
+    if isinstance(value, dict):
+        return {k: _relative(v, base) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_relative(v, base) for v in value]
+    if isinstance(value, str) and value.startswith("/") and Path(value).is_relative_to(base):
+        return os.path.relpath(value, base)
+    return value
+
+
+def _loader(entity):
+    from azure.ai.ml import load_environment, load_model, load_online_deployment, load_online_endpoint
+
+    loaders = {"ManagedOnlineEndpoint": load_online_endpoint, "ManagedOnlineDeployment": load_online_deployment,
+               "Model": load_model, "Environment": load_environment}
+    kind = type(entity).__name__
+    if kind not in loaders:
+        raise ValidationError(f"cannot validate a {kind}; pass an endpoint, deployment, model or environment")
+    return loaders[kind]
+
+
+def _message(error: Exception) -> str:
+    """The schema's own complaint, compact: ``{"field": ["problem"]}``."""
+    while error.__context__ is not None and not str(error).strip():  # load_* may hide the real error
+        error = error.__context__
+    messages = getattr(error, "messages", None) or getattr(error, "message", None) or str(error)
+    if isinstance(messages, list) and len(messages) == 1:
+        messages = messages[0]
+    if isinstance(messages, dict | list):
+        return json.dumps(messages)
+    found = re.search(r"\{.*\}", str(messages).split("Visit this link")[0], re.DOTALL)
+    try:
+        return json.dumps(json.loads(found.group(0))) if found else str(messages)[:500]
+    except ValueError:
+        return str(messages)[:500]
+
+
+def validate(entity):
+    """Validate an entity with the SDK's own schema: dump it to YAML and load it back.
+
+    Returns
+    -------
+    The entity loaded back from its YAML (same type).
+
+    Raises
+    ------
+    ValidationError
+        With the SDK's message, e.g. ``{"data_collector": {"sampling_rate": ["Sampling rate must
+        be an number in range (0.0-1.0)"]}}``.
+
+    Taught in lesson 02.
+    """
+    load = _loader(entity)
+    kind = type(entity).__name__
+    with tempfile.TemporaryDirectory(prefix="mlcheckup-yaml-") as folder, quiet_sdk():
+        path = Path(folder) / "entity.yml"
+        try:
+            to_yaml(entity, path)
+            return load(path)
+        except Exception as error:  # marshmallow, azure.ai.ml ValidationException, yaml errors
+            raise ValidationError(f"the {kind} does not pass the Azure ML schema: {_message(error)}; "
+                                  "fix the field named above (see the YAML reference for managed online "
+                                  "deployments)") from error
