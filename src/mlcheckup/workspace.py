@@ -8,7 +8,7 @@ A notebook talks to Azure only when **both** hold:
 
 Otherwise the notebook runs locally, and :func:`connect` says so, and why, in one line.
 
-Taught in lesson 00, §2.
+Taught in lesson 00, §2 (the mode) and lesson 02 (:func:`connect`).
 """
 
 from __future__ import annotations
@@ -95,3 +95,46 @@ def ml_client(mode: Mode, credential=None):
     from azure.identity import DefaultAzureCredential
 
     return MLClient.from_config(credential or DefaultAzureCredential(), path=str(mode.config_path))
+
+
+def connect(start: str | os.PathLike | None = None, *, credential=None, environ: dict | None = None,
+            quiet: bool = False):
+    """Connect a notebook to its workspace: Azure if configured *and* asked for, local otherwise.
+
+    Prints one line saying which mode and why (unless ``quiet``).
+
+    Parameters
+    ----------
+    start : path, optional
+        Where to look for ``config.json`` (the working folder by default).
+    credential : azure.core.credentials.TokenCredential, optional
+        Azure mode only; ``DefaultAzureCredential()`` by default.
+    environ : dict, optional
+        Environment to read ``MLCHECKUP_MODE`` from (``os.environ`` by default).
+
+    Returns
+    -------
+    LocalWorkspace or AzureWorkspace
+        Both have ``deploy(endpoint, deployment)``, ``invoke``, ``logs`` and ``teardown``
+        (see :mod:`mlcheckup.deploy`). Building the Azure one makes no network call.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``MLCHECKUP_MODE`` is invalid, or is ``azure`` without a ``config.json``.
+
+    Examples
+    --------
+    >>> workspace = connect()                                   # doctest: +SKIP
+    local mode: no workspace config.json found, so everything runs on this machine
+
+    Taught in lesson 02.
+    """
+    from .deploy import AzureWorkspace, LocalWorkspace
+
+    mode = detect_mode(start, environ)
+    if not quiet:
+        print(mode)
+    if mode.is_azure:
+        return AzureWorkspace(mode, ml_client(mode, credential))
+    return LocalWorkspace(mode)

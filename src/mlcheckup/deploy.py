@@ -1,0 +1,215 @@
+"""Deploy, invoke, read logs, tear down: one API, on this machine or on an Azure ML workspace.
+
+:func:`mlcheckup.workspace.connect` returns a :class:`LocalWorkspace` or an
+:class:`AzureWorkspace`; both take the same ``ManagedOnlineEndpoint`` and
+``ManagedOnlineDeployment`` objects (built with :mod:`mlcheckup.entities`) and return a
+:class:`Deployed` handle with the same methods::
+
+    workspace = connect()                                   # prints the mode and why
+    with workspace.deploy(endpoint, deployment) as deployed:
+        deployed.invoke({"data": rows})                     # parsed JSON answer
+        print(deployed.logs(lines=20))                      # the server's console log
+    # leaving the block tears the deployment down (locally: stops the server)
+
+Locally the deployment runs on the real inference server (:class:`~mlcheckup.endpoint.LocalEndpoint`)
+with the data collector sink and App Insights ingestion of :mod:`mlcheckup.datacollector` and
+:mod:`mlcheckup.appinsights`. In Azure the same objects go to
+``ml_client.online_endpoints.begin_create_or_update`` and
+``ml_client.online_deployments.begin_create_or_update``.
+
+Taught in lesson 02.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from .appinsights import AppInsightsIngestion
+from .endpoint import LocalEndpoint, ScoringError
+from .errors import ConfigurationError, ValidationError
+from .workspace import Mode
+
+
+class Deployed:
+    """A deployment that is up, locally or in Azure: invoke it, read its logs, tear it down.
+
+    Use it as a context manager to tear the deployment down at the end of the block (in Azure
+    that deletes the endpoint and stops its billing).
+    """
+
+    def __init__(self, workspace, endpoint_name: str, deployment_name: str, local: LocalEndpoint | None = None):
+        self.workspace, self.endpoint_name, self.deployment_name = workspace, endpoint_name, deployment_name
+        #: The :class:`~mlcheckup.endpoint.LocalEndpoint` in local mode, None in Azure mode.
+        self.local = local
+
+    def __repr__(self) -> str:
+        return f"<Deployed {self.endpoint_name}/{self.deployment_name} ({self.workspace.mode.name})>"
+
+    def invoke(self, payload):
+        """Score ``payload`` (a JSON-able dict) and return the parsed answer.
+
+        Raises
+        ------
+        ScoringError
+            If the endpoint answers with an HTTP error (4xx: the request was refused).
+        """
+        return self.workspace.invoke(self.endpoint_name, payload, deployment_name=self.deployment_name)
+
+    def logs(self, lines: int = 50) -> str:
+        """The last ``lines`` lines of the deployment's console log."""
+        return self.workspace.logs(self.endpoint_name, self.deployment_name, lines=lines)
+
+    def teardown(self) -> None:
+        """Stop the deployment (locally) or delete its endpoint (Azure)."""
+        self.workspace.teardown(self.endpoint_name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.teardown()
+
+
+class LocalWorkspace:
+    """The local stand-in for an Azure ML workspace and its Application Insights resource.
+
+    Attributes
+    ----------
+    mode : Mode
+        Why the notebook runs locally.
+    """
+
+    def __init__(self, mode: Mode, *, workers: int = 1) -> None:
+        self.mode, self.workers = mode, workers
+        self._app_insights: AppInsightsIngestion | None = None
+        self._endpoints: dict[str, dict[str, LocalEndpoint]] = {}
+
+    def __repr__(self) -> str:
+        return f"<LocalWorkspace: {self.mode}>"
+
+    @property
+    def app_insights(self) -> AppInsightsIngestion:
+        """The workspace's local App Insights (started on first use)."""
+        if self._app_insights is None:
+            self._app_insights = AppInsightsIngestion().start()
+        return self._app_insights
+
+    def deploy(self, endpoint, deployment, *, workers: int | None = None, **kwargs) -> Deployed:
+        """Start ``deployment`` of ``endpoint`` on the local inference server; return its handle.
+
+        ``kwargs`` go to :meth:`LocalEndpoint.from_deployment` (``port``, ``start_timeout`` ...).
+        """
+        if deployment.endpoint_name != endpoint.name:
+            raise ValidationError(f"deployment {deployment.name} belongs to endpoint {deployment.endpoint_name!r}, "
+                                  f"not {endpoint.name!r}; build it with endpoint_name={endpoint.name!r}")
+        running = self._endpoints.setdefault(endpoint.name, {})
+        if deployment.name in running:
+            running.pop(deployment.name).stop()  # an update replaces the deployment, as in Azure
+        app_insights = self.app_insights if deployment.app_insights_enabled else None
+        local = LocalEndpoint.from_deployment(deployment, app_insights=app_insights,
+                                              workers=workers or self.workers, **kwargs)
+        running[deployment.name] = local.start()
+        return Deployed(self, endpoint.name, deployment.name, local)
+
+    def _endpoint(self, endpoint_name: str, deployment_name: str | None) -> LocalEndpoint:
+        running = self._endpoints.get(endpoint_name) or {}
+        if not running:
+            raise ValidationError(f"no local endpoint named {endpoint_name!r} is running; "
+                                  f"running: {sorted(self._endpoints) or 'none'} (deploy it first)")
+        if deployment_name is None:
+            if len(running) > 1:
+                raise ValidationError(f"endpoint {endpoint_name!r} has deployments {sorted(running)}; "
+                                      "pass deployment_name=")
+            deployment_name = next(iter(running))
+        if deployment_name not in running:
+            raise ValidationError(f"endpoint {endpoint_name!r} has no deployment {deployment_name!r} "
+                                  f"(it has {sorted(running)})")
+        return running[deployment_name]
+
+    def invoke(self, endpoint_name: str, payload, *, deployment_name: str | None = None):
+        """Score ``payload`` on a running local endpoint (as ``ml_client.online_endpoints.invoke``)."""
+        return self._endpoint(endpoint_name, deployment_name).invoke(payload)
+
+    def logs(self, endpoint_name: str, deployment_name: str, *, lines: int = 50) -> str:
+        """Console log of a local deployment (as ``ml_client.online_deployments.get_logs``)."""
+        return self._endpoint(endpoint_name, deployment_name).logs(tail=lines)
+
+    def teardown(self, endpoint_name: str) -> None:
+        """Stop every deployment of ``endpoint_name``. Tearing down twice does nothing."""
+        for local in self._endpoints.pop(endpoint_name, {}).values():
+            local.stop()
+
+    def query(self, sql: str, params=None):
+        """Query the local App Insights tables with SQL (see :mod:`mlcheckup.appinsights`)."""
+        return self.app_insights.query(sql, params)
+
+    def close(self) -> None:
+        """Stop every local endpoint and the App Insights ingestion."""
+        for name in list(self._endpoints):
+            self.teardown(name)
+        if self._app_insights is not None:
+            self._app_insights.stop()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+class AzureWorkspace:
+    """An Azure ML workspace behind the same API as :class:`LocalWorkspace`.
+
+    Every method calls the workspace through ``ml_client``; nothing here runs offline except
+    building the objects.
+    """
+
+    def __init__(self, mode: Mode, ml_client) -> None:
+        self.mode, self.ml_client = mode, ml_client
+
+    def __repr__(self) -> str:
+        return f"<AzureWorkspace {getattr(self.ml_client, 'workspace_name', '?')}: {self.mode}>"
+
+    def deploy(self, endpoint, deployment, *, traffic: int = 100) -> Deployed:
+        """Create or update the endpoint and the deployment, then send ``traffic`` % to it.
+
+        Each step waits for Azure (``.result()``); a managed deployment takes several minutes.
+        """
+        if deployment.endpoint_name != endpoint.name:
+            raise ValidationError(f"deployment {deployment.name} belongs to endpoint {deployment.endpoint_name!r}, "
+                                  f"not {endpoint.name!r}")
+        self.ml_client.online_endpoints.begin_create_or_update(endpoint).result()
+        self.ml_client.online_deployments.begin_create_or_update(deployment).result()
+        endpoint.traffic = {**(endpoint.traffic or {}), deployment.name: traffic}
+        self.ml_client.online_endpoints.begin_create_or_update(endpoint).result()
+        return Deployed(self, endpoint.name, deployment.name)
+
+    def invoke(self, endpoint_name: str, payload, *, deployment_name: str | None = None):
+        """Score ``payload`` with ``ml_client.online_endpoints.invoke`` (it takes a request file)."""
+        from azure.core.exceptions import HttpResponseError
+
+        with tempfile.TemporaryDirectory(prefix="mlcheckup-invoke-") as folder:
+            request_file = Path(folder) / "request.json"
+            request_file.write_text(json.dumps(payload))
+            try:
+                answer = self.ml_client.online_endpoints.invoke(
+                    endpoint_name=endpoint_name, request_file=str(request_file), deployment_name=deployment_name)
+            except HttpResponseError as error:
+                raise ScoringError(error.status_code or 0, error.message, f"endpoint {endpoint_name}") from error
+        return json.loads(answer) if isinstance(answer, str | bytes) else answer
+
+    def logs(self, endpoint_name: str, deployment_name: str, *, lines: int = 50) -> str:
+        """``ml_client.online_deployments.get_logs`` for the deployment."""
+        return self.ml_client.online_deployments.get_logs(name=deployment_name, endpoint_name=endpoint_name,
+                                                          lines=lines)
+
+    def teardown(self, endpoint_name: str) -> None:
+        """Delete the endpoint and its deployments (``begin_delete``), and wait for it."""
+        self.ml_client.online_endpoints.begin_delete(name=endpoint_name).result()
+
+    def query(self, sql: str, params=None):
+        """Not available in Azure mode: query App Insights with KQL (portal, Logs)."""
+        raise ConfigurationError("query() reads the local telemetry store; in Azure mode open the workspace's "
+                                 "Application Insights > Logs and run the KQL version of the query")

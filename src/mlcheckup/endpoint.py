@@ -1,0 +1,418 @@
+"""A managed online endpoint on your laptop: the real Azure ML inference server, on 127.0.0.1.
+
+:class:`LocalEndpoint` serves a ``score.py`` and a model with ``azureml-inference-server-http``
+(the server inside Azure ML's inference images) and gives it the environment an Azure ML
+deployment gets: ``AZUREML_MODEL_DIR`` in the ``<name>/<version>`` layout, ``AZUREML_ENTRY_SCRIPT``,
+``AML_APP_ROOT``, the data collector config (``AZUREML_MDC_CONFIG_PATH``) and App Insights
+variables. Differences from the ``azmlinfsrv`` command, on purpose:
+
+* gunicorn runs directly on a socket this process binds to 127.0.0.1 (``azmlinfsrv`` binds
+  0.0.0.0 and has no option to change it); port 0 picks a free port, read back after bind;
+* each server has its own gunicorn control socket (gunicorn 27 otherwise shares
+  ``~/.gunicorn/gunicorn.ctl`` between servers);
+* each server runs in its own process group, dies with the notebook kernel, and is recorded in
+  the run folder so that the next session reaps it if it survived (see :mod:`mlcheckup._process`).
+
+Taught in lessons 02 (deploy) and 03 (endpoint health).
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import socket
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import psutil
+import requests
+
+from ._lifecycle import Managed, State
+from ._loopback import HOST, port_in_use_error
+from ._process import session_dir, spawn, terminate
+from .appinsights import LOCAL_INSTRUMENTATION_KEY, AppInsightsIngestion, telemetry_environment
+from .datacollector import DataCollectionWarning, DataCollectorSink
+from .errors import ServerError, ValidationError
+from .serving import LOST_MARKER
+
+__all__ = ["LocalEndpoint", "ScoringError", "State"]
+
+SERVER_VERSION = "azmlinfsrv/1.5.1"
+_READY = "ready for serving traffic"
+_FAILED = ("User's init function failed", "Worker failed to boot", "Configuration Error", "Invalid config file")
+_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)): ?(.*)$")
+_LOST_LINE = re.compile(re.escape(LOST_MARKER) + r" \((\w+)\)")
+
+
+class ScoringError(ServerError):
+    """The endpoint answered a scoring request with an HTTP error.
+
+    Attributes
+    ----------
+    status : int
+        HTTP status (4xx: the request was refused; 5xx: score.py or the server failed).
+    message : str
+        The server's ``message`` field.
+    """
+
+    def __init__(self, status: int, message: str, label: str) -> None:
+        kind = "refused the request" if status < 500 else "failed"
+        hint = "fix the request" if status < 500 else "read endpoint.logs() for the traceback"
+        super().__init__(f"{label} {kind} with HTTP {status}: {message}; {hint}")
+        self.status, self.message = status, message
+
+
+def _link_model(model: Path, layout: Path) -> None:
+    layout.mkdir(parents=True, exist_ok=True)
+    target = layout / model.name
+    try:
+        target.symlink_to(model.resolve(), target_is_directory=model.is_dir())
+    except OSError:  # no symlinks here: copy instead
+        import shutil
+
+        (shutil.copytree if model.is_dir() else shutil.copy2)(model, target)
+
+
+def _collector_config(collections, sampling_rate: float) -> dict:
+    if isinstance(collections, dict):
+        return {"collections": collections, "runMode": "cloud"}
+    percent = round(100 * float(sampling_rate))
+    return {"collections": {c: {"enabled": True, "sampleRatePercentage": percent} for c in collections},
+            "runMode": "cloud"}
+
+
+class LocalEndpoint(Managed):
+    """Serve ``score.py`` and a model with the real Azure ML inference server, on 127.0.0.1.
+
+    Parameters
+    ----------
+    score_script : path
+        The scoring script (``init()`` and ``run()``); its folder is the app root, as the
+        deployment's ``code`` folder is in Azure.
+    model : path
+        Model file or folder. It appears under ``$AZUREML_MODEL_DIR`` with its own name, as in
+        Azure (a folder ``model/`` gives ``$AZUREML_MODEL_DIR/model/...``).
+    name, deployment : str
+        Endpoint and deployment names (``SERVICE_NAME``, data collection folders).
+    model_name, model_version : str
+        ``AZUREML_MODEL_DIR`` is ``.../azureml-models/<model_name>/<model_version>``.
+    workers : int, default 1
+        gunicorn sync workers (processes); each runs ``init()``.
+    port : int, default 0
+        Port on 127.0.0.1; 0 picks a free one. A taken port is a :class:`ServerError`.
+    collections : sequence of str, dict or None, default ("model_inputs", "model_outputs")
+        Data collector collections to enable; a dict is used as the config's ``collections``.
+        The endpoint then starts its own :class:`~mlcheckup.datacollector.DataCollectorSink`.
+        None collects nothing.
+    sampling_rate : float, default 1.0
+        Share of requests collected.
+    app_insights : AppInsightsIngestion, optional
+        Send the server's App Insights logging (and score.py's telemetry) there, as
+        ``app_insights_enabled=True`` does in Azure. None turns App Insights off.
+    environment : dict, optional
+        Extra environment variables (a deployment's ``environment_variables``).
+    start_timeout, request_timeout : float
+        Seconds to wait for the server to become healthy, and for one request.
+
+    Examples
+    --------
+    >>> project = write_digits_project()                                        # doctest: +SKIP
+    >>> with LocalEndpoint(project.score_script, project.model_dir) as endpoint:
+    ...     endpoint.invoke({"data": X[:2].tolist()})
+    ...     inputs = endpoint.collected("model_inputs")
+    {'predictions': [8, 9], 'confidence': [0.99, 0.97]}
+
+    Taught in lessons 02 and 03.
+    """
+
+    def __init__(self, score_script: str | os.PathLike, model: str | os.PathLike, *,
+                 name: str = "digits-endpoint", deployment: str = "blue", model_name: str = "digits",
+                 model_version: str | int = "1", workers: int = 1, port: int = 0,
+                 collections: Sequence[str] | dict | None = ("model_inputs", "model_outputs"),
+                 sampling_rate: float = 1.0, app_insights: AppInsightsIngestion | None = None,
+                 environment: dict | None = None, start_timeout: float = 60.0,
+                 request_timeout: float = 10.0) -> None:
+        self.score_script = Path(score_script).resolve()
+        self.model = Path(model).resolve()
+        if not self.score_script.is_file():
+            raise ValidationError(f"score_script {self.score_script} does not exist; pass the path of score.py")
+        if not self.model.exists():
+            raise ValidationError(f"model {self.model} does not exist; pass the model file or folder")
+        if int(workers) < 1:
+            raise ValidationError(f"workers must be at least 1 (got {workers!r})")
+        self.name, self.deployment = name, deployment
+        self.model_name, self.model_version = model_name, str(model_version)
+        self.workers, self.start_timeout, self.request_timeout = int(workers), start_timeout, request_timeout
+        self.collections, self.sampling_rate = collections, sampling_rate
+        self.app_insights, self.environment = app_insights, dict(environment or {})
+        self.label = f"endpoint {name}/{deployment}"
+        self._requested_port = int(port)
+        self._port: int | None = None
+        self._session = session_dir()
+        self.folder: Path | None = None
+        self.sink: DataCollectorSink | None = None
+        self._proc = None
+        self._http = requests.Session()
+
+    @classmethod
+    def from_deployment(cls, deployment, *, app_insights: AppInsightsIngestion | None = None, **kwargs):
+        """A local endpoint for an Azure ``ManagedOnlineDeployment`` (see :mod:`mlcheckup.entities`).
+
+        Uses its code folder and scoring script, model path, name and version, data collector
+        and environment variables; App Insights only if ``app_insights_enabled`` and
+        ``app_insights`` is given.
+        """
+        from .entities import data_collector_config
+
+        model = deployment.model
+        if model is None or isinstance(model, str) or not getattr(model, "path", None):
+            raise ValidationError(f"deployment {deployment.name} has no local model path (model={model!r}); "
+                                  "build it with mlcheckup.entities.build_model(path)")
+        code = deployment.code_configuration
+        config = data_collector_config(deployment)["collections"]
+        kwargs.setdefault("environment", dict(deployment.environment_variables or {}))
+        return cls(Path(code.code) / code.scoring_script, model.path, name=deployment.endpoint_name,
+                   deployment=deployment.name, model_name=model.name or "model", model_version=model.version or "1",
+                   collections=config or None,
+                   app_insights=app_insights if deployment.app_insights_enabled else None, **kwargs)
+
+    # -- addresses ------------------------------------------------------------------------------
+    @property
+    def host(self) -> str:
+        """Always ``"127.0.0.1"``."""
+        return HOST
+
+    @property
+    def port(self) -> int | None:
+        """The TCP port the server listens on (once started)."""
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:<port>``; ``GET`` it for the health probe."""
+        return f"http://{HOST}:{self._port}"
+
+    @property
+    def scoring_uri(self) -> str:
+        """``http://127.0.0.1:<port>/score``, like ``endpoint.scoring_uri`` in Azure."""
+        return f"{self.url}/score"
+
+    @property
+    def log_path(self) -> Path | None:
+        """The server's console log (stdout and stderr of gunicorn and its workers)."""
+        return self.folder / "server.log" if self.folder else None
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the gunicorn master."""
+        return self._proc.pid if self._proc else None
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the gunicorn workers (one per worker)."""
+        self._require_running("list workers")
+        return [child.pid for child in psutil.Process(self.pid).children()]
+
+    def __repr__(self) -> str:
+        where = f" at {self.url}" if self._state is State.RUNNING else ""
+        return f"<LocalEndpoint {self.name}/{self.deployment}: {self._state.value}{where}>"
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def _environment(self) -> dict:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("AZUREML_MDC_", "AML_APP_INSIGHTS", "APPLICATIONINSIGHTS_"))}
+        layout = self.folder / "azureml-models" / self.model_name / self.model_version
+        _link_model(self.model, layout)
+        (self.folder / "tmp").mkdir()
+        env.update({
+            "AZUREML_MODEL_DIR": str(layout), "AZUREML_ENTRY_SCRIPT": str(self.score_script),
+            "AML_APP_ROOT": str(self.score_script.parent), "SERVICE_NAME": self.name, "WORKSPACE_NAME": "local",
+            "HOSTNAME": f"{self.name}-{self.deployment}-local", "HTTP_X_MS_SERVER_VERSION": SERVER_VERSION,
+            "PYTHONUNBUFFERED": "1", "TMPDIR": str(self.folder / "tmp"), "AML_APP_INSIGHTS_ENABLED": "false",
+        })
+        if self.collections:
+            config = self.folder / "mdc_config.json"
+            config.write_text(json.dumps(_collector_config(self.collections, self.sampling_rate)))
+            self.sink = DataCollectorSink(self.name, self.deployment, root=self._session).start()
+            env.update(self.sink.collector_environment(), AZUREML_MDC_CONFIG_PATH=str(config))
+        if self.app_insights is not None:
+            self.app_insights._require_running(f"send {self.label}'s telemetry")
+            env.update(telemetry_environment(self.app_insights.url), AML_APP_INSIGHTS_ENABLED="true",
+                       AML_APP_INSIGHTS_KEY=LOCAL_INSTRUMENTATION_KEY, OTEL_BSP_SCHEDULE_DELAY="1000",
+                       OTEL_METRIC_EXPORT_INTERVAL="5000")
+        env.update(self.environment)
+        return env
+
+    def _bind(self) -> socket.socket:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            listener.bind((HOST, self._requested_port))
+        except OSError as error:
+            listener.close()
+            if error.errno == errno.EADDRINUSE:
+                raise port_in_use_error(self._requested_port, self.label) from None
+            raise ServerError(f"cannot start {self.label} on {HOST}:{self._requested_port}: {error}") from error
+        listener.listen(128)
+        self._port = listener.getsockname()[1]
+        return listener
+
+    def _start(self) -> None:
+        folder = self._session / "endpoints"
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{self.name}-{self.deployment}-", dir=folder))
+        env = self._environment()
+        self._exceptions_before = self.app_insights.count("exceptions") if self.app_insights else 0
+        listener = self._bind()
+        control = self.folder / "gunicorn.ctl"
+        control_args = ["--control-socket", str(control)] if len(str(control)) < 100 else ["--no-control-socket"]
+        cmd = [sys.executable, "-m", "gunicorn", "-b", f"fd://{listener.fileno()}", "-w", str(self.workers),
+               "--timeout", "300", "--graceful-timeout", "10", "--access-logfile", "-", "--error-logfile", "-",
+               *control_args, "azureml_inference_server_http.server.entry:app"]
+        try:
+            self._proc = spawn(cmd, env=env, log_path=self.log_path, session=self._session,
+                               pass_fds=[listener.fileno()])
+        finally:
+            listener.close()
+        self.control_socket = control if control_args[0] == "--control-socket" else None
+        self._wait_healthy()
+
+    def _wait_healthy(self) -> None:
+        from tqdm.auto import tqdm
+
+        deadline = time.monotonic() + self.start_timeout
+        with tqdm(total=self.workers, desc=f"starting {self.label}", unit="worker", delay=2, file=sys.stdout,
+                  leave=False) as bar:
+            while True:
+                text = self.log_path.read_text(errors="replace")
+                ready = text.count(_READY)
+                bar.update(min(ready, self.workers) - bar.n)
+                if self._proc.poll() is not None:
+                    self._fail(f"the server exited with code {self._proc.returncode}")
+                if any(marker in text for marker in _FAILED):
+                    time.sleep(0.5)  # let the traceback reach the log
+                    self._fail("score.py could not be loaded or its init() failed")
+                if ready >= self.workers and self._healthy():
+                    return
+                if time.monotonic() > deadline:
+                    self._fail(f"it was not healthy after {self.start_timeout:.0f} s "
+                               f"({ready} of {self.workers} workers ready)")
+                time.sleep(0.05)
+
+    def _healthy(self) -> bool:
+        try:
+            return self._http.get(self.url + "/", timeout=2).ok
+        except requests.RequestException:
+            return False
+
+    def _fail(self, reason: str) -> None:
+        self._await_exception_telemetry()
+        terminate(self._proc, self._session, timeout=1.0)  # a failed server needs no grace; the log is complete
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        errors = [i for i, line in enumerate(lines) if _EXCEPTION_LINE.match(line)]
+        cause = [lines[i] for i in errors if "UserScript" not in lines[i]]
+        if cause:
+            reason += f": {cause[0]}"
+        end = errors[-1] + 1 if errors else len(lines)
+        tail = "\n".join(lines[max(0, end - 20):end])
+        raise ServerError(f"{self.label} failed to start: {reason}.\n"
+                          f"Fix score.py or the model, then create a new LocalEndpoint. "
+                          f"The last 20 lines of {self.log_path} up to the error:\n{tail}")
+
+    def _await_exception_telemetry(self, timeout: float = 7.0) -> None:
+        """Give the server's exception report (sent every 5 s) time to reach App Insights, as in Azure."""
+        if self.app_insights is None or self._proc.poll() is not None:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.app_insights.count("exceptions") <= self._exceptions_before:
+            time.sleep(0.1)
+
+    def _stop(self) -> None:
+        if self._proc is not None and self._proc.returncode is None:
+            terminate(self._proc, self._session)
+        if self.sink is not None:
+            self.sink.stop()
+        self._http.close()
+        lost = self.data_collection_errors() if self.folder else Counter()
+        if sum(lost.values()):
+            warnings.warn(DataCollectionWarning(
+                f"{self.label} lost {sum(lost.values())} collected payload(s) ({dict(lost)}); "
+                "see the warnings in endpoint.logs() and send fewer requests per second"), stacklevel=3)
+
+    # -- use --------------------------------------------------------------------------------------
+    def post(self, payload, *, headers: dict | None = None, timeout: float | None = None,
+             path: str = "/score") -> requests.Response:
+        """Send one request and return the raw response, whatever its status.
+
+        ``payload`` is sent as JSON unless it is ``str`` or ``bytes`` (sent as is). An
+        ``x-request-id`` is added when missing, as Azure's front end does, so the request can
+        be found in App Insights and in the collected data.
+        """
+        self._require_running("send a request")
+        headers = {"x-request-id": str(uuid.uuid4()), **(headers or {})}
+        if isinstance(payload, str | bytes):
+            data = payload
+        else:
+            data = json.dumps(payload)
+            headers.setdefault("Content-Type", "application/json")
+        try:
+            return self._http.post(self.url + path, data=data, headers=headers,
+                                   timeout=timeout or self.request_timeout)
+        except requests.RequestException as error:
+            raise ServerError(f"{self.label} did not answer ({type(error).__name__}: {error}); "
+                              "check endpoint.logs() and endpoint.state") from error
+
+    def invoke(self, payload, *, headers: dict | None = None, timeout: float | None = None):
+        """Score ``payload`` and return the parsed JSON answer.
+
+        Raises
+        ------
+        ScoringError
+            If the endpoint answers 4xx (a refused request: the message says why) or 5xx.
+
+        Taught in lesson 02.
+        """
+        response = self.post(payload, headers=headers, timeout=timeout)
+        if response.status_code >= 400:
+            try:
+                message = response.json().get("message", response.text)
+            except ValueError:
+                message = response.text
+            raise ScoringError(response.status_code, message, self.label)
+        return response.json()
+
+    def logs(self, tail: int | None = None) -> str:
+        """The server's console log (like ``get_logs`` in Azure); the last ``tail`` lines if given."""
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        text = self.log_path.read_text(errors="replace")
+        return "\n".join(text.splitlines()[-tail:]) if tail else text
+
+    def data_collection_errors(self) -> Counter:
+        """Collected payloads lost so far, by reason (``queue_full``, ``undelivered``, ``error``)."""
+        return Counter(m.group(1) for m in map(_LOST_LINE.search, self.logs().splitlines()) if m)
+
+    def collected(self, collection: str, *, wait: bool = True, **kwargs):
+        """The rows collected so far for ``collection`` (see :func:`mlcheckup.datacollector.read_collected`).
+
+        With ``wait`` (default) it first waits until the Collector has been quiet for half a
+        second: it sends in the background, a few milliseconds after each request.
+
+        Taught in lesson 02.
+        """
+        if self.sink is None:
+            raise ServerError(f"{self.label} collects no data; create it with collections=('model_inputs', "
+                              "'model_outputs') or deploy with a data_collector")
+        if wait and self._state is State.RUNNING:
+            self.sink.wait_idle()
+        lost = self.data_collection_errors()
+        if sum(lost.values()):
+            warnings.warn(DataCollectionWarning(f"{self.label} lost {sum(lost.values())} payload(s) so far "
+                                                f"({dict(lost)}); these rows are missing"), stacklevel=2)
+        return self.sink.read(collection, **kwargs)

@@ -1,0 +1,93 @@
+"""No server outlives its notebook: process groups, PR_SET_PDEATHSIG, and reaping recorded pids."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import psutil
+import pytest
+
+from mlcheckup._process import reap_orphans, session_dir
+
+KERNEL = textwrap.dedent("""
+    import json, sys, time
+    from mlcheckup.endpoint import LocalEndpoint
+    from mlcheckup.examples import write_digits_project
+    project = write_digits_project(sys.argv[1])
+    endpoint = LocalEndpoint(project.score_script, project.model_dir, collections=None).start()
+    print(json.dumps({"master": endpoint.pid, "workers": endpoint.worker_pids(),
+                      "record": str(endpoint.folder.parent.parent / "processes" / f"{endpoint.pid}.json")}), flush=True)
+    time.sleep(120)
+""")
+
+
+def _gone(pids, timeout=15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+        if not alive:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.slow
+def test_a_killed_kernel_takes_its_endpoint_with_it(tmp_path):
+    """kill -9 of the notebook kernel (as a crash or a hard restart does) stops master and workers."""
+    kernel = subprocess.Popen([sys.executable, "-c", KERNEL, str(tmp_path / "digits")], stdout=subprocess.PIPE,
+                              text=True, cwd=os.getcwd())
+    try:
+        lines = (line.strip().split("\r")[-1] for line in kernel.stdout)  # skip the start-up progress bar
+        started = json.loads(next(line for line in lines if line.startswith("{")))
+        pids = [started["master"], *started["workers"]]
+        assert len(pids) == 2 and all(psutil.pid_exists(p) for p in pids)
+        assert os.path.exists(started["record"])  # recorded for reaping by a later session
+    finally:
+        kernel.send_signal(signal.SIGKILL)
+        kernel.wait()
+    assert _gone(pids), "the inference server survived its kernel"
+
+
+def test_servers_of_a_dead_session_are_reaped(tmp_path):
+    orphan = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    try:
+        session = tmp_path / "runtime" / "123-456"
+        (session / "processes").mkdir(parents=True)
+        (session / "owner.json").write_text(json.dumps({"pid": orphan.pid, "create_time": 1.0}))  # not that process
+        record = {"pid": orphan.pid, "create_time": psutil.Process(orphan.pid).create_time(), "cmd": ["sleep"]}
+        (session / "processes" / f"{orphan.pid}.json").write_text(json.dumps(record))
+        assert reap_orphans(tmp_path / "runtime") == [orphan.pid]
+        assert orphan.wait(timeout=5) == -signal.SIGTERM
+        assert not list((session / "processes").iterdir())
+    finally:
+        if orphan.poll() is None:
+            orphan.kill()
+
+
+def test_a_recycled_pid_is_never_killed(tmp_path):
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    try:
+        session = tmp_path / "runtime" / "1-2"
+        (session / "processes").mkdir(parents=True)
+        (session / "owner.json").write_text(json.dumps({"pid": 999_999_999, "create_time": 1.0}))
+        stale = {"pid": bystander.pid, "create_time": 1.0, "cmd": ["gunicorn"]}  # same pid, another process
+        (session / "processes" / f"{bystander.pid}.json").write_text(json.dumps(stale))
+        assert reap_orphans(tmp_path / "runtime") == []
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+def test_the_run_folder_is_unique_per_process():
+    code = "from mlcheckup._process import session_dir; print(session_dir())"
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    mine = session_dir()
+    assert other != str(mine) and mine.parent.name == "runtime" and mine.parent.parent.name == ".mlcheckup"
+    assert json.loads((mine / "owner.json").read_text())["pid"] == os.getpid()

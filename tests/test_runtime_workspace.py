@@ -1,0 +1,193 @@
+"""connect(): the mode switch, and one deploy/invoke/logs/teardown API for both modes.
+
+The Azure path runs its real code against a recording stand-in for ``MLClient``'s operation
+groups; nothing here may reach the network (the network guard fails the session if it does).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from mlcheckup import entities
+from mlcheckup.deploy import AzureWorkspace, Deployed, LocalWorkspace
+from mlcheckup.endpoint import ScoringError
+from mlcheckup.errors import ConfigurationError, ValidationError
+from mlcheckup.examples import digits_payload, write_digits_project
+from mlcheckup.workspace import MODE_VARIABLE, Mode, connect
+
+
+class FakeCredential:
+    """A token credential that never touches the network."""
+
+    def get_token(self, *scopes, **kwargs):
+        from azure.core.credentials import AccessToken
+
+        return AccessToken("fake", int(time.time()) + 3600)
+
+
+def _config(folder):
+    (folder / ".azureml").mkdir(parents=True)
+    (folder / ".azureml" / "config.json").write_text(json.dumps(
+        {"subscription_id": "00000000-0000-0000-0000-000000000000", "resource_group": "rg-course",
+         "workspace_name": "ws-course"}))
+
+
+def test_connect_is_local_without_a_config_and_says_why_in_one_line(tmp_path, capsys):
+    workspace = connect(tmp_path, environ={})
+    out = capsys.readouterr().out
+    assert isinstance(workspace, LocalWorkspace) and workspace.mode.name == "local"
+    assert out.count("\n") == 1 and out.startswith("local mode: no workspace config.json found")
+
+
+def test_a_config_alone_stays_local(tmp_path, capsys):
+    _config(tmp_path)
+    workspace = connect(tmp_path, environ={})
+    assert isinstance(workspace, LocalWorkspace) and f"{MODE_VARIABLE} is not 'azure'" in capsys.readouterr().out
+
+
+def test_connect_builds_an_mlclient_offline_in_azure_mode(tmp_path, capsys):
+    _config(tmp_path)
+    workspace = connect(tmp_path, credential=FakeCredential(), environ={MODE_VARIABLE: "azure"})
+    from azure.ai.ml import MLClient
+
+    assert isinstance(workspace, AzureWorkspace) and isinstance(workspace.ml_client, MLClient)
+    assert workspace.ml_client.workspace_name == "ws-course"
+    assert workspace.ml_client.resource_group_name == "rg-course"
+    assert capsys.readouterr().out.startswith("azure mode: MLCHECKUP_MODE=azure and workspace config")
+
+
+def test_azure_mode_without_a_config_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigurationError, match=r"no config\.json was found"):
+        connect(tmp_path, environ={MODE_VARIABLE: "azure"}, quiet=True)
+
+
+# --- the Azure path against a recording MLClient --------------------------------------------------------
+class _Poller:
+    def __init__(self, value=None):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+class _Operations:
+    def __init__(self, calls, group):
+        self.calls, self.group = calls, group
+
+    def __getattr__(self, method):
+        def record(*args, **kwargs):
+            self.calls.append((self.group, method, args, kwargs))
+            if method == "invoke":
+                return json.dumps({"echo": json.loads(open(kwargs["request_file"]).read())})
+            if method == "get_logs":
+                return "log line"
+            return _Poller(args[0] if args else None)
+
+        return record
+
+
+class RecordingMLClient:
+    workspace_name = "ws-course"
+
+    def __init__(self):
+        self.calls = []
+        self.online_endpoints = _Operations(self.calls, "online_endpoints")
+        self.online_deployments = _Operations(self.calls, "online_deployments")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    return write_digits_project(tmp_path_factory.mktemp("digits"))
+
+
+@pytest.fixture
+def built(project):
+    endpoint = entities.build_endpoint("digits-endpoint")
+    deployment = entities.build_deployment(
+        "blue", "digits-endpoint", model=entities.build_model(project.model_dir), code=project.folder,
+        environment=entities.build_environment(project.conda_file))
+    return endpoint, deployment
+
+
+def test_azure_deploy_sends_the_same_entities_then_routes_traffic(built):
+    endpoint, deployment = built
+    client = RecordingMLClient()
+    workspace = AzureWorkspace(Mode("azure", "test"), client)
+    deployed = workspace.deploy(endpoint, deployment)
+    assert isinstance(deployed, Deployed) and deployed.local is None
+    steps = [(group, method) for group, method, _, _ in client.calls]
+    assert steps == [("online_endpoints", "begin_create_or_update"), ("online_deployments", "begin_create_or_update"),
+                     ("online_endpoints", "begin_create_or_update")]
+    assert client.calls[1][2][0] is deployment and client.calls[0][2][0] is endpoint
+    assert endpoint.traffic == {"blue": 100}
+    entities.validate(client.calls[1][2][0])  # what would go to Azure passes the schema
+
+
+def test_azure_invoke_logs_and_teardown_use_the_sdk_shapes(built):
+    client = RecordingMLClient()
+    deployed = Deployed(AzureWorkspace(Mode("azure", "test"), client), "digits-endpoint", "blue")
+    assert deployed.invoke({"data": [[0] * 64]}) == {"echo": {"data": [[0] * 64]}}
+    assert deployed.logs(lines=5) == "log line"
+    deployed.teardown()
+    (_, _, _, invoke), (_, _, _, logs), (_, method, _, delete) = client.calls
+    assert invoke["endpoint_name"] == "digits-endpoint" and invoke["deployment_name"] == "blue"
+    assert invoke["request_file"].endswith("request.json")
+    assert logs == {"name": "blue", "endpoint_name": "digits-endpoint", "lines": 5}
+    assert (method, delete) == ("begin_delete", {"name": "digits-endpoint"})
+    with pytest.raises(ConfigurationError, match="KQL"):
+        deployed.workspace.query("SELECT 1")
+
+
+def test_azure_http_errors_become_scoring_errors():
+    from azure.core.exceptions import HttpResponseError
+
+    class Refusing(RecordingMLClient):
+        def __init__(self):
+            super().__init__()
+
+            class Endpoints:
+                def invoke(self, **kwargs):
+                    error = HttpResponseError(message="row 0 has 3 values")
+                    error.status_code = 400
+                    raise error
+
+            self.online_endpoints = Endpoints()
+
+    workspace = AzureWorkspace(Mode("azure", "test"), Refusing())
+    with pytest.raises(ScoringError, match="HTTP 400") as caught:
+        workspace.invoke("digits-endpoint", {"data": [[1, 2, 3]]})
+    assert caught.value.status == 400
+
+
+# --- the same calls, locally ----------------------------------------------------------------------------
+@pytest.mark.slow
+def test_local_deploy_invoke_logs_teardown(built, tmp_path, capsys):
+    endpoint, deployment = built
+    with connect(tmp_path, environ={}) as workspace:
+        with workspace.deploy(endpoint, deployment) as deployed:
+            answer = deployed.invoke(digits_payload(2))
+            assert len(answer["predictions"]) == 2
+            assert "POST /score 200" in deployed.logs(lines=20)
+            local = deployed.local
+            assert local.state.value == "running" and local.name == "digits-endpoint"
+            assert workspace.invoke("digits-endpoint", digits_payload(1))["predictions"]
+            with pytest.raises(ScoringError, match="HTTP 400"):
+                deployed.invoke({"data": [[1, 2, 3]]})
+        assert local.state.value == "stopped"
+        with pytest.raises(ValidationError, match="no local endpoint named 'digits-endpoint'"):
+            workspace.invoke("digits-endpoint", digits_payload(1))
+        deployed.teardown()  # twice is fine
+        assert workspace.app_insights.wait_for("requests", 3) >= 3
+    assert workspace.app_insights.state.value == "stopped"
+
+
+def test_a_deployment_of_another_endpoint_is_refused(built):
+    _, deployment = built
+    other = entities.build_endpoint("other-endpoint")
+    with pytest.raises(ValidationError, match="belongs to endpoint 'digits-endpoint'"):
+        LocalWorkspace(Mode("local", "test")).deploy(other, deployment)
+    with pytest.raises(ValidationError, match="belongs to endpoint"):
+        AzureWorkspace(Mode("azure", "test"), RecordingMLClient()).deploy(other, deployment)
