@@ -15,7 +15,7 @@ from .errors import (
     ValidationError,
 )
 from .paths import course_root, datasets_dir, run_dir
-from .workspace import Mode, detect_mode
+from .workspace import Mode, connect, detect_mode
 
 __version__ = "0.1.0"
 
@@ -28,6 +28,7 @@ __all__ = [
     "SchemaMismatchError",
     "ServerError",
     "ValidationError",
+    "connect",
     "course_root",
     "datasets_dir",
     "detect_mode",
