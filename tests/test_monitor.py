@@ -1,0 +1,213 @@
+"""MonitorSchedule builders: YAML round trip with the SDK, the known traps refused, the local bridge."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from azure.ai.ml.entities import (
+    CategoricalDriftMetrics,
+    DataDriftMetricThreshold,
+    DataDriftSignal,
+    DataQualitySignal,
+    MonitorSchedule,
+    NumericalDriftMetrics,
+    PredictionDriftSignal,
+    ReferenceData,
+)
+
+from mlcheckup import drift, monitor
+from mlcheckup.errors import ValidationError
+from mlcheckup.monitor import MonitorConfigError
+from mlcheckup.monitor_local import local_signals
+
+TRAIN = "azureml:avocado-train:1"
+EMAILS = ["ops@example.com"]
+
+
+def full_schedule(**options):
+    signals = {
+        "data-drift": monitor.data_drift_signal(TRAIN, features=["price", "region"],
+                                                numerical=("population_stability_index", 0.2),
+                                                categorical={"pearsons_chi_squared_test": 0.01},
+                                                feature_type_override={"size": "categorical"}),
+        "prediction-drift": monitor.prediction_drift_signal(TRAIN, production="azureml:ep-blue-model_outputs:1",
+                                                            production_window="P3D"),
+        "data-quality": monitor.data_quality_signal(TRAIN, thresholds={"null_value_rate": 0.01,
+                                                                       "out_of_bounds_rate": 0.02}),
+    }
+    return monitor.monitor_schedule("avocado-monitor", endpoint="avocado", deployment="blue", emails=EMAILS,
+                                    signals=signals, **options)
+
+
+# --- round trip -------------------------------------------------------------------------------
+def test_builders_return_sdk_entities_that_survive_the_yaml_round_trip():
+    schedule = full_schedule(frequency="week", interval=1, hours=6)
+    loaded = monitor.validate(schedule)
+    assert isinstance(loaded, MonitorSchedule)
+    signals = loaded.create_monitor.monitoring_signals
+    assert isinstance(signals["data-drift"], DataDriftSignal)
+    assert isinstance(signals["prediction-drift"], PredictionDriftSignal)
+    assert isinstance(signals["data-quality"], DataQualitySignal)
+    assert loaded.create_monitor.alert_notification.emails == EMAILS
+    assert loaded.create_monitor.monitoring_target.endpoint_deployment_id == "azureml:avocado:blue"
+    assert loaded.trigger.frequency == "week" and loaded.create_monitor.compute.runtime_version == "3.4"
+    assert signals["data-drift"].feature_type_override == {"size": "categorical"}
+
+
+def test_yaml_text_loads_back():
+    text = monitor.to_yaml(full_schedule())
+    assert "pearsons_chi_squared_test: 0.01" in text and "runtime_version: '3.4'" in text
+    assert isinstance(monitor.load_yaml(text), MonitorSchedule)
+
+
+def test_sent_thresholds_show_what_azure_receives():
+    sent = monitor.sent_thresholds(full_schedule())
+    rows = {(r.signal, r.data_type, r.metric_name): r.threshold for r in sent.itertuples()}
+    assert rows["data-drift", "Numerical", "population_stability_index"] == 0.2
+    assert rows["data-drift", "Categorical", "pearsons_chi_squared_test"] == 0.01
+    assert rows["prediction-drift", "Numerical", "normalized_wasserstein_distance"] == 0.1
+    assert rows["data-quality", "Categorical", "out_of_bounds_rate"] == 0.02
+    assert len(sent) == 2 + 2 + 4
+
+
+def test_cron_trigger_and_runtime_3_5():
+    loaded = monitor.validate(full_schedule(cron="0 3 * * 1", runtime_version="3.5"))
+    assert loaded.trigger.expression == "0 3 * * 1"
+
+
+# --- traps refused by the builders ------------------------------------------------------------
+@pytest.mark.parametrize("version", ["3.3", "3.2", 3.4])
+def test_runtime_version_other_than_3_4_or_3_5(version):
+    if version == 3.4:
+        assert monitor.validate(full_schedule(runtime_version=version))  # the number is accepted as "3.4"
+        return
+    with pytest.raises(MonitorConfigError, match=r"runtime_version must be one of \('3.4', '3.5'\).*got '3.3'|got"):
+        full_schedule(runtime_version=version)
+
+
+def test_chi_squared_test_is_refused_with_the_right_name():
+    with pytest.raises(MonitorConfigError, match="did you mean pearsons_chi_squared_test"):
+        monitor.data_drift_signal(TRAIN, categorical=("chi_squared_test", 0.05))
+
+
+def test_only_one_metric_per_feature_type():
+    with pytest.raises(MonitorConfigError, match="sends only one metric per feature type"):
+        monitor.data_drift_signal(TRAIN, numerical={"jensen_shannon_distance": 0.1,
+                                                    "normalized_wasserstein_distance": 0.1})
+
+
+@pytest.mark.parametrize("kind, spec", [("numerical", ("jensen_shannon_distance", 0)),
+                                        ("categorical", {"pearsons_chi_squared_test": 0.0})])
+def test_zero_drift_thresholds_are_refused(kind, spec):
+    with pytest.raises(MonitorConfigError, match=r"silently dropped.*1e-6"):
+        monitor.data_drift_signal(TRAIN, **{kind: spec})
+
+
+def test_zero_quality_thresholds_are_fine():
+    schedule = monitor.monitor_schedule("q", emails=EMAILS, signals={"q": monitor.data_quality_signal(TRAIN)})
+    sent = monitor.sent_thresholds(schedule)
+    assert len(sent) == 6 and set(sent.threshold) == {0.0}
+
+
+@pytest.mark.parametrize("emails", [[], None, ["not-an-address"]])
+def test_emails_are_required(emails):
+    with pytest.raises(MonitorConfigError, match=r"emails|email addresses"):
+        monitor.monitor_schedule("m", emails=emails, signals={"d": monitor.data_drift_signal(TRAIN)})
+
+
+def test_other_bad_arguments():
+    signal = {"d": monitor.data_drift_signal(TRAIN)}
+    with pytest.raises(MonitorConfigError, match="instance_type"):
+        monitor.monitor_schedule("m", emails=EMAILS, signals=signal, instance_type="standard_ds3_v2")
+    with pytest.raises(MonitorConfigError, match="both endpoint and deployment"):
+        monitor.monitor_schedule("m", emails=EMAILS, signals=signal, endpoint="avocado")
+    with pytest.raises(MonitorConfigError, match="signals is empty"):
+        monitor.monitor_schedule("m", emails=EMAILS, signals={})
+    with pytest.raises(MonitorConfigError, match="give 'population_stability_index' a threshold"):
+        monitor.data_drift_signal(TRAIN, numerical="population_stability_index")
+    with pytest.raises(MonitorConfigError, match="needs production data"):
+        monitor.data_drift_signal(TRAIN, production_window="P7D")
+    with pytest.raises(ValidationError, match="ISO-8601"):
+        monitor.data_drift_signal(TRAIN, production="azureml:p:1", production_window="7 days")
+    with pytest.raises(MonitorConfigError, match="not a quality metric"):
+        monitor.data_quality_signal(TRAIN, thresholds={"null_rate": 0.1})
+    assert issubclass(MonitorConfigError, ValueError)
+
+
+# --- traps caught by validate() in hand-built entities ----------------------------------------------
+def raw_drift_signal(**metrics):
+    reference = ReferenceData(input_data=monitor.data_input(TRAIN), data_context="training")
+    return DataDriftSignal(reference_data=reference, metric_thresholds=DataDriftMetricThreshold(
+        numerical=NumericalDriftMetrics(**metrics), categorical=CategoricalDriftMetrics(jensen_shannon_distance=0.1)))
+
+
+def test_validate_catches_the_sdk_dropping_a_second_metric_or_a_zero():
+    for metrics in ({"jensen_shannon_distance": 0.1, "normalized_wasserstein_distance": 0.2},
+                    {"jensen_shannon_distance": 0.0, "normalized_wasserstein_distance": 0.2}):
+        schedule = monitor.monitor_schedule("m", emails=EMAILS, signals={"raw": raw_drift_signal(**metrics)})
+        with pytest.raises(MonitorConfigError, match="does not send"):
+            monitor.validate(schedule)
+
+
+def test_validate_catches_a_wrong_runtime_set_after_building():
+    schedule = full_schedule()
+    schedule.create_monitor.compute.runtime_version = "3.3"
+    with pytest.raises(MonitorConfigError, match=r"Compute runtime version must be one of: 3.4, 3.5"):
+        monitor.validate(schedule)
+
+
+def test_validate_catches_categorical_quality_thresholds_replaced_by_numerical(monkeypatch):
+    # DataQualityMetricThreshold._to_rest_object has this bug; DataQualitySignal does not use it in
+    # 1.35.2. Route the signal through it, as azure-api.md §2.4 describes, and validate must notice.
+    signal = monitor.data_quality_signal(TRAIN, numerical={"null_value_rate": 0.01},
+                                         categorical={"out_of_bounds_rate": 0.02})
+    schedule = monitor.monitor_schedule("m", emails=EMAILS, signals={"q": signal})
+    assert monitor.validate(schedule)
+    import azure.ai.ml.entities._monitoring.signals as signals_module
+
+    monkeypatch.setattr(signals_module, "_to_rest_data_quality_metrics",
+                        lambda numerical, categorical: type(signal.metric_thresholds)(
+                            numerical=numerical, categorical=categorical)._to_rest_object())
+    with pytest.raises(MonitorConfigError, match=r"does not send|numerical values"):
+        monitor.validate(schedule)
+
+
+def test_load_yaml_unwraps_the_schema_error_to_its_first_branch():
+    text = monitor.to_yaml(full_schedule()).replace("pearsons_chi_squared_test", "chi_squared_test")
+    with pytest.raises(MonitorConfigError) as caught:
+        monitor.load_yaml(text)
+    message = str(caught.value)
+    assert "create_monitor.monitoring_signals.data-drift.metric_thresholds.categorical.chi_squared_test: " \
+           "Unknown field." in message
+    assert "use pearsons_chi_squared_test" in message
+    assert "data_quality" not in message  # the other union branches are not shown
+
+
+# --- the local bridge -------------------------------------------------------------------------
+def test_local_signals_read_what_is_sent():
+    signals = local_signals(full_schedule(frequency="day", interval=2))
+    drift_signal = signals["data-drift"]
+    assert drift_signal.signal == "data_drift"
+    assert drift_signal.numerical == {"population_stability_index": 0.2}
+    assert drift_signal.categorical == {"pearsons_chi_squared_test": 0.01}
+    assert drift_signal.features == ["price", "region"] and drift_signal.production_window == "P2D"
+    assert signals["prediction-drift"].production_window == "P3D"
+    assert signals["data-quality"].numerical == {"null_value_rate": 0.01, "out_of_bounds_rate": 0.02}
+
+
+def test_local_signal_evaluates_like_drift_compare():
+    rng = np.random.default_rng(0)
+    ref = pd.DataFrame({"price": rng.normal(size=300), "region": rng.choice(["N", "S"], 300),
+                        "size": rng.integers(0, 3, 300)})
+    prod = pd.DataFrame({"price": rng.normal(0.5, size=200), "region": rng.choice(["N", "S"], 200),
+                         "size": rng.integers(0, 3, 200)})
+    signals = local_signals(full_schedule())
+    table = signals["data-drift"].evaluate(ref, prod)
+    expected = drift.compare(ref, prod, features=["price", "region"], numerical={"population_stability_index": 0.2},
+                             categorical={"pearsons_chi_squared_test": 0.01})
+    pd.testing.assert_frame_equal(table, expected)
+    quality = signals["data-quality"].evaluate(ref, prod)
+    assert set(quality.metric_name) == {"null_value_rate", "out_of_bounds_rate"}
+    watcher = signals["data-drift"].monitor(ref)
+    assert watcher.production_size == pd.Timedelta(days=1)
