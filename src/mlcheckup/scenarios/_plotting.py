@@ -6,7 +6,9 @@ per window: how unusual the inputs look, the share of faulty requests, the class
 accuracy of a model trained on the reference data, latency and errors. Digits figures start
 with a strip of example images before and during the first incident.
 
-Returns a :class:`matplotlib.figure.Figure` (no pyplot state), which a notebook displays.
+Returns a :class:`matplotlib.figure.Figure`, which a notebook displays once (it is made through
+pyplot, so that Jupyter's inline backend knows how to show it, and closed there at once, so that
+pyplot neither keeps it nor shows it a second time).
 """
 
 from __future__ import annotations
@@ -22,6 +24,14 @@ SHIFT_COLOURS = {
     "covariate": "#e69f00", "prior": "#009e73", "concept": "#cc79a7",
     "quality": "#d62728", "latency": "#0072b2", "errors": "#333333",
 }
+
+
+def _new_figure(width: float, height: float):
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(width, height))
+    plt.close(fig)
+    return fig
 
 
 def _digits_model(scenario: Scenario):
@@ -117,12 +127,10 @@ def _thumbnails(fig, grid, scenario: Scenario) -> None:
 
 
 def _plot_digits(scenario: Scenario, freq: str | None):
-    from matplotlib.figure import Figure
-
     freq = freq or ("1h" if scenario.kind == "latency" else "6h")
     panels = _digits_panels(scenario, freq)
     images = scenario.kind not in ("latency", "mixed")
-    fig = Figure(figsize=(9, 1.2 + 1.45 * len(panels) + (1.1 if images else 0)), layout=None)
+    fig = _new_figure(9, 1.2 + 1.45 * len(panels) + (1.1 if images else 0))
     heights = ([0.75] if images else []) + [1.0] * len(panels)
     grid = fig.add_gridspec(len(heights), 1, height_ratios=heights, hspace=0.35, left=0.13, right=0.97,
                             top=1 - 0.7 / fig.get_figheight(), bottom=0.45 / fig.get_figheight())
@@ -154,8 +162,6 @@ def _title(fig, scenario: Scenario) -> None:
 
 
 def _plot_avocado(scenario: Scenario):
-    from matplotlib.figure import Figure
-
     from ._avocado import AVOCADO_FEATURES, avocado_price_model
 
     market = pd.concat([scenario.reference.table, scenario.stream], ignore_index=True)
@@ -164,7 +170,7 @@ def _plot_avocado(scenario: Scenario):
     market["error"] = (model.predict(market[features]) - market["average_price"]).abs()
     weekly = market.groupby(["date", "type"]).agg(price=("average_price", "mean"))
     volume = market.groupby("date")["total_volume"].sum() / 1e6
-    fig = Figure(figsize=(10, 6.4))
+    fig = _new_figure(10, 6.4)
     grid = fig.add_gridspec(2, 2, width_ratios=[2.2, 1], hspace=0.3, wspace=0.28, left=0.08, right=0.98, top=0.88, bottom=0.08)
     price_ax = fig.add_subplot(grid[0, 0])
     error_ax = fig.add_subplot(grid[1, 0], sharex=price_ax)
