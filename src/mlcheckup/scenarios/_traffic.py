@@ -19,7 +19,7 @@ MEDIAN_MS = 28.0
 
 
 def load_profile(times: pd.DatetimeIndex) -> np.ndarray:
-    """Relative load at each time, 1.0 on average over a week (peak ≈ 2, night ≈ 0.3).
+    """Relative load at each time, 1.0 on average over a week (weekday peak 2.7, night 0.5).
 
     Examples
     --------
