@@ -70,6 +70,16 @@ def test_servers_of_a_dead_session_are_reaped(tmp_path):
             orphan.kill()
 
 
+def test_old_run_folders_of_dead_processes_are_deleted(tmp_path):
+    old, recent = tmp_path / "runtime" / "1-1", tmp_path / "runtime" / "2-2"
+    for folder in (old, recent):
+        (folder / "processes").mkdir(parents=True)
+        (folder / "owner.json").write_text(json.dumps({"pid": 999_999_999, "create_time": 1.0}))
+    os.utime(old / "owner.json", (time.time() - 2 * 86400, time.time() - 2 * 86400))
+    reap_orphans(tmp_path / "runtime")
+    assert not old.exists() and recent.exists()
+
+
 def test_a_recycled_pid_is_never_killed(tmp_path):
     bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
     try:

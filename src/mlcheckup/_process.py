@@ -19,6 +19,7 @@ import contextlib
 import functools
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -69,8 +70,12 @@ def session_dir(start: str | os.PathLike | None = None) -> Path:
     return _session_for(course_root(start), os.getpid())
 
 
-def reap_orphans(runtime: Path) -> list[int]:
-    """Stop every recorded server whose owning process is gone; return their pids."""
+def reap_orphans(runtime: Path, keep_hours: float = 24.0) -> list[int]:
+    """Stop every recorded server whose owning process is gone; return their pids.
+
+    The run folder of a dead process is kept ``keep_hours`` (its logs and collected data may
+    explain a crash), then deleted.
+    """
     reaped = []
     for owner_file in runtime.glob("*/owner.json"):
         try:
@@ -86,6 +91,8 @@ def reap_orphans(runtime: Path) -> list[int]:
                     _kill_group(record["pid"], timeout=5)
                     reaped.append(record["pid"])
             pid_file.unlink(missing_ok=True)
+        if time.time() - owner_file.stat().st_mtime > keep_hours * 3600:
+            shutil.rmtree(owner_file.parent, ignore_errors=True)
     return reaped
 
 

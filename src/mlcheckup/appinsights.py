@@ -15,7 +15,8 @@ KQL you would run in the portal::
 role of KQL's ``customDimensions["confidence"]``.
 
 Point a process at it with :func:`connection_string` (or :func:`telemetry_environment` for a
-child process). Statsbeat, live metrics and every other call home stay off.
+child process). Statsbeat, live metrics and every other call home stay off: starting an
+ingestion endpoint also sets :data:`QUIET_ENVIRONMENT` in this process (without overriding).
 
 Taught in lesson 05.
 """
@@ -29,6 +30,7 @@ import sqlite3
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -133,25 +135,30 @@ class AppInsightsIngestion(LoopbackService):
     Parameters
     ----------
     path : path, optional
-        SQLite file; by default ``appinsights.sqlite`` in this process's run folder. An existing
-        file is appended to.
+        SQLite file; by default a new ``appinsights-<id>.sqlite`` in this process's run folder.
+        An existing file is appended to.
     port : int, default 0
         Port on 127.0.0.1; 0 picks a free one.
 
     Examples
     --------
-    >>> with AppInsightsIngestion() as ingestion:                          # doctest: +SKIP
-    ...     configure_azure_monitor(connection_string=ingestion.connection_string)
-    ...     logging.getLogger("digits").warning("hi", extra={"microsoft.custom_event.name": "Hello"})
-    ...     ingestion.wait_for("customEvents", 1)
+    >>> import requests
+    >>> with AppInsightsIngestion() as ingestion:
+    ...     answer = requests.post(ingestion.url + "/v2.1/track", json=[{"time": "2026-11-27T12:00:00Z",
+    ...         "data": {"baseType": "EventData", "baseData": {"name": "Hello", "properties": {"k": "v"}}}}])
     ...     ingestion.query("SELECT name, customDimensions FROM customEvents")
+       name customDimensions
+    0  Hello       {"k": "v"}
+
+    In a notebook the exporter posts those envelopes:
+    ``configure_azure_monitor(connection_string=ingestion.connection_string)``.
 
     Taught in lesson 05.
     """
 
     def __init__(self, path: str | os.PathLike | None = None, port: int = 0) -> None:
         super().__init__(port)
-        self.path = Path(path) if path else session_dir() / "appinsights.sqlite"
+        self.path = Path(path) if path else session_dir() / f"appinsights-{uuid.uuid4().hex[:8]}.sqlite"
         self.label = f"App Insights ingestion ({self.path.name})"
         self.received = 0
         self.rejected = 0
@@ -164,6 +171,7 @@ class AppInsightsIngestion(LoopbackService):
         return connection_string(self.url)
 
     def _start(self) -> None:
+        quiet_telemetry()  # exporters made in this process must not call home either
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")

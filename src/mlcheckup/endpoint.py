@@ -38,7 +38,12 @@ import requests
 from ._lifecycle import Managed, State
 from ._loopback import HOST, port_in_use_error
 from ._process import session_dir, spawn, terminate
-from .appinsights import LOCAL_INSTRUMENTATION_KEY, AppInsightsIngestion, telemetry_environment
+from .appinsights import (
+    LOCAL_INSTRUMENTATION_KEY,
+    QUIET_ENVIRONMENT,
+    AppInsightsIngestion,
+    telemetry_environment,
+)
 from .datacollector import DataCollectionWarning, DataCollectorSink
 from .errors import ServerError, ValidationError
 from .serving import LOST_MARKER
@@ -95,8 +100,10 @@ class LocalEndpoint(Managed):
     Parameters
     ----------
     score_script : path
-        The scoring script (``init()`` and ``run()``); its folder is the app root, as the
-        deployment's ``code`` folder is in Azure.
+        The scoring script (``init()`` and ``run()``).
+    app_root : path, optional
+        The deployment's ``code`` folder (``AML_APP_ROOT``, on ``sys.path``); the script's folder
+        by default.
     model : path
         Model file or folder. It appears under ``$AZUREML_MODEL_DIR`` with its own name, as in
         Azure (a folder ``model/`` gives ``$AZUREML_MODEL_DIR/model/...``).
@@ -124,17 +131,18 @@ class LocalEndpoint(Managed):
 
     Examples
     --------
-    >>> project = write_digits_project()                                        # doctest: +SKIP
-    >>> with LocalEndpoint(project.score_script, project.model_dir) as endpoint:
-    ...     endpoint.invoke({"data": X[:2].tolist()})
-    ...     inputs = endpoint.collected("model_inputs")
-    {'predictions': [8, 9], 'confidence': [0.99, 0.97]}
+    Serve the course's digits model for the length of a block (it takes 2-3 s to start)::
+
+        project = write_digits_project()
+        with LocalEndpoint(project.score_script, project.model_dir) as endpoint:
+            endpoint.invoke(digits_payload(2))         # {'predictions': [...], 'confidence': [...]}
+            inputs = endpoint.collected("model_inputs")
 
     Taught in lessons 02 and 03.
     """
 
     def __init__(self, score_script: str | os.PathLike, model: str | os.PathLike, *,
-                 name: str = "digits-endpoint", deployment: str = "blue", model_name: str = "digits",
+                 app_root: str | os.PathLike | None = None, name: str = "digits-endpoint", deployment: str = "blue", model_name: str = "digits",
                  model_version: str | int = "1", workers: int = 1, port: int = 0,
                  collections: Sequence[str] | dict | None = ("model_inputs", "model_outputs"),
                  sampling_rate: float = 1.0, app_insights: AppInsightsIngestion | None = None,
@@ -142,6 +150,7 @@ class LocalEndpoint(Managed):
                  request_timeout: float = 10.0) -> None:
         self.score_script = Path(score_script).resolve()
         self.model = Path(model).resolve()
+        self.app_root = Path(app_root).resolve() if app_root else self.score_script.parent
         if not self.score_script.is_file():
             raise ValidationError(f"score_script {self.score_script} does not exist; pass the path of score.py")
         if not self.model.exists():
@@ -161,6 +170,7 @@ class LocalEndpoint(Managed):
         self.sink: DataCollectorSink | None = None
         self._proc = None
         self._http = requests.Session()
+        self._http.trust_env = False  # never send loopback traffic through an HTTP(S)_PROXY of the laptop
 
     @classmethod
     def from_deployment(cls, deployment, *, app_insights: AppInsightsIngestion | None = None, **kwargs):
@@ -178,8 +188,13 @@ class LocalEndpoint(Managed):
                                   "build it with mlcheckup.entities.build_model(path)")
         code = deployment.code_configuration
         config = data_collector_config(deployment)["collections"]
-        kwargs.setdefault("environment", dict(deployment.environment_variables or {}))
-        return cls(Path(code.code) / code.scoring_script, model.path, name=deployment.endpoint_name,
+        environment = dict(deployment.environment_variables or {})
+        timeout = getattr(deployment.request_settings, "request_timeout_ms", None)
+        if timeout:  # Azure stops a request after request_timeout_ms; the server's own limit does the same here
+            environment.setdefault("SCORING_TIMEOUT_MS", str(timeout))
+        kwargs.setdefault("environment", environment)
+        return cls(Path(code.code) / code.scoring_script, model.path, app_root=code.code,
+                   name=deployment.endpoint_name,
                    deployment=deployment.name, model_name=model.name or "model", model_version=model.version or "1",
                    collections=config or None,
                    app_insights=app_insights if deployment.app_insights_enabled else None, **kwargs)
@@ -233,9 +248,13 @@ class LocalEndpoint(Managed):
         (self.folder / "tmp").mkdir()
         env.update({
             "AZUREML_MODEL_DIR": str(layout), "AZUREML_ENTRY_SCRIPT": str(self.score_script),
-            "AML_APP_ROOT": str(self.score_script.parent), "SERVICE_NAME": self.name, "WORKSPACE_NAME": "local",
+            "AML_APP_ROOT": str(self.app_root), "SERVICE_NAME": self.name, "WORKSPACE_NAME": "local",
             "HOSTNAME": f"{self.name}-{self.deployment}-local", "HTTP_X_MS_SERVER_VERSION": SERVER_VERSION,
             "PYTHONUNBUFFERED": "1", "TMPDIR": str(self.folder / "tmp"), "AML_APP_INSIGHTS_ENABLED": "false",
+            # the Collector and the exporter honour HTTP(S)_PROXY: keep loopback traffic off any proxy
+            "NO_PROXY": ",".join(filter(None, ["127.0.0.1,localhost", os.environ.get("NO_PROXY")])),
+            "no_proxy": ",".join(filter(None, ["127.0.0.1,localhost", os.environ.get("no_proxy")])),
+            **QUIET_ENVIRONMENT,
         })
         if self.collections:
             config = self.folder / "mdc_config.json"

@@ -207,10 +207,12 @@ class CollectorGuard:
 
     Examples
     --------
-    >>> guard = CollectorGuard()                                    # doctest: +SKIP
-    >>> inputs_collector = Collector(name="model_inputs", on_error=guard.on_error)
-    >>> outputs_collector = Collector(name="model_outputs", on_error=guard.on_error)
-    >>> guard.watch()        # after the Collectors exist: count undelivered payloads, flush at exit
+    In ``init()`` of score.py (it needs the inference server's data collector config)::
+
+        guard = CollectorGuard()
+        inputs_collector = Collector(name="model_inputs", on_error=guard.on_error)
+        outputs_collector = Collector(name="model_outputs", on_error=guard.on_error)
+        guard.watch()    # after the Collectors exist: count undelivered payloads, flush at exit
 
     Taught in lesson 02.
     """
