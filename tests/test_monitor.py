@@ -184,6 +184,15 @@ def test_load_yaml_unwraps_the_schema_error_to_its_first_branch():
     assert "data_quality" not in message  # the other union branches are not shown
 
 
+def test_the_branch_shown_is_the_signal_s_own_schema():
+    text = monitor.to_yaml(full_schedule()).replace("null_value_rate", "null_rate", 1)
+    with pytest.raises(MonitorConfigError) as caught:
+        monitor.load_yaml(text)
+    assert str(caught.value).endswith(
+        "create_monitor.monitoring_signals.data-quality.metric_thresholds.numerical.null_rate: Unknown field.")
+    assert "not in set" not in str(caught.value)
+
+
 # --- the local bridge -------------------------------------------------------------------------
 def test_local_signals_read_what_is_sent():
     signals = local_signals(full_schedule(frequency="day", interval=2))

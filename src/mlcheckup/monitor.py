@@ -222,6 +222,25 @@ def data_drift_signal(reference, *, production=None, features=None, feature_type
         Send an email when a threshold is breached.
     production_window : str, optional
         Lookback size such as ``"P7D"`` (default: derived from the trigger).
+
+    Returns
+    -------
+    azure.ai.ml.entities.DataDriftSignal
+
+    Examples
+    --------
+    >>> signal = data_drift_signal("azureml:avocado-train:1", features=["price", "region"],
+    ...                            categorical=("pearsons_chi_squared_test", 0.01))
+    >>> signal.metric_thresholds.categorical.pearsons_chi_squared_test
+    0.01
+    >>> data_drift_signal("azureml:avocado-train:1", categorical=("chi_squared_test", 0.01))
+    Traceback (most recent call last):
+    ...
+    mlcheckup.monitor.MonitorConfigError: 'chi_squared_test' is not a categorical metric of Azure ML; \
+allowed: jensen_shannon_distance, population_stability_index, pearsons_chi_squared_test; \
+did you mean pearsons_chi_squared_test (the YAML reference's 'chi_squared_test' is rejected by the SDK)?
+
+    Taught in lesson 04, §10.
     """
     from azure.ai.ml.entities import DataDriftSignal
 
@@ -308,8 +327,8 @@ def monitor_schedule(
         The monitored deployment (``azureml:<endpoint>:<deployment>``).
     ml_task : {'classification', 'regression', 'question_answering'}
     frequency, interval, hours, minutes : recurrence trigger
-        Runs every ``interval`` ``frequency`` at ``hours:minutes`` UTC; the default production
-        window follows from it (``drift.default_windows``).
+        Runs every ``interval`` ``frequency`` (at ``hours:minutes`` UTC for day, week and month);
+        the default production window follows from it (``drift.default_windows``).
     cron : str, optional
         A cron expression instead of the recurrence (default window P7D).
     runtime_version : {'3.4', '3.5'}
@@ -360,8 +379,10 @@ def monitor_schedule(
     else:
         if not isinstance(interval, int) or interval < 1:
             raise MonitorConfigError(f"interval must be a positive integer (got {interval!r})")
-        trigger = RecurrenceTrigger(frequency=check_frequency(frequency), interval=interval,
-                                    schedule=RecurrencePattern(hours=hours, minutes=minutes))
+        frequency = check_frequency(frequency)
+        # a time-of-day pattern only makes sense for daily and longer recurrences
+        pattern = RecurrencePattern(hours=hours, minutes=minutes) if frequency in ("day", "week", "month") else None
+        trigger = RecurrenceTrigger(frequency=frequency, interval=interval, schedule=pattern)
     target = MonitoringTarget(ml_task=ml_task, endpoint_deployment_id=(
         f"azureml:{endpoint}:{deployment}" if endpoint else None))
     definition = MonitorDefinition(
@@ -374,7 +395,19 @@ def monitor_schedule(
 
 # --- offline validation ---------------------------------------------------------------------
 def to_yaml(schedule, path: str | os.PathLike | None = None) -> str:
-    """The schedule as Azure ML YAML (``az ml schedule create -f``); also written to ``path``."""
+    """The schedule as Azure ML YAML (``az ml schedule create -f``); also written to ``path``.
+
+    Examples
+    --------
+    >>> schedule = monitor_schedule("m", emails=["a@example.com"],
+    ...                             signals={"drift": data_drift_signal("azureml:train:1")})
+    >>> print(to_yaml(schedule).split("create_monitor:")[1].split("monitoring_target")[0].strip())
+    compute:
+        runtime_version: '3.4'
+        instance_type: standard_e4s_v3
+
+    Taught in lesson 04, §10.
+    """
     text = yaml.safe_dump(json.loads(json.dumps(schedule._to_dict(), default=str)), sort_keys=False)
     if path is not None:
         Path(path).write_text(text)
@@ -382,7 +415,11 @@ def to_yaml(schedule, path: str | os.PathLike | None = None) -> str:
 
 
 def _first_branch(node, path=()) -> list[str]:
-    """Flatten marshmallow's nested messages, following only the first alternative of a union."""
+    """Flatten marshmallow's nested messages, following one alternative of each union.
+
+    The alternative kept is the first whose ``type`` was accepted (the signal's own schema), else
+    the first one.
+    """
     if isinstance(node, dict):
         lines = []
         for key, value in node.items():
@@ -390,7 +427,9 @@ def _first_branch(node, path=()) -> list[str]:
         return lines
     if isinstance(node, list):
         if node and all(isinstance(item, dict) for item in node):
-            return _first_branch(node[0], path)
+            # a union: the alternative whose "type" matched is the one that describes the mistake
+            matching = [item for item in node if "type" not in item]
+            return _first_branch((matching or node)[0], path)
         return [f"{'.'.join(path)}: {' '.join(map(str, node))}"]
     return [f"{'.'.join(path)}: {node}"]
 

@@ -356,6 +356,15 @@ def prediction_drift(reference, production, **options) -> pd.DataFrame:
     Azure computes prediction drift exactly as data drift, on the ``model_outputs`` columns
     (predicted class or value, scores), with the same defaults (0.1 / 0.1).
 
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> before = pd.DataFrame({"predicted_label": ["cheap"] * 70 + ["pricey"] * 30})
+    >>> after = pd.DataFrame({"predicted_label": ["cheap"] * 40 + ["pricey"] * 60})
+    >>> prediction_drift(before, after)[["feature_name", "metric_name", "metric_value", "breached"]].round(3)
+          feature_name              metric_name  metric_value  breached
+    0  predicted_label  jensen_shannon_distance         0.258      True
+
     Taught in lesson 04, §8.
     """
     return compare(reference, production, **options)
@@ -387,6 +396,18 @@ def azure_signal_output(table: pd.DataFrame) -> pd.DataFrame:
     threshold_value`` with float32 values, and two extra rows, ``BaselineRowCount`` and
     ``TargetRowCount``, whose threshold is NaN. Compare with Azure's stored output at a relative
     tolerance of about 1e-7.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = compare(pd.DataFrame({"x": [1.0, 2.0, 3.0]}), pd.DataFrame({"x": [2.0, 3.0, 4.0]}))
+    >>> azure_signal_output(table)[["feature_name", "metric_name", "metric_value"]]
+      feature_name                    metric_name  metric_value
+    0            x  NormalizedWassersteinDistance           1.0
+    1                            BaselineRowCount           3.0
+    2                              TargetRowCount           3.0
+
+    Taught in lesson 04, §10.
     """
     from .thresholds import WIRE_NAMES
 
