@@ -14,13 +14,14 @@ import warnings
 
 import psutil
 import pytest
+from runtime_support import project_fixture  # noqa: F401 (pytest fixture)
 
 from mlcheckup._lifecycle import State
 from mlcheckup.appinsights import AppInsightsIngestion
 from mlcheckup.datacollector import DataCollectionWarning, join_collected
 from mlcheckup.endpoint import LocalEndpoint, ScoringError
-from mlcheckup.errors import ServerError
-from mlcheckup.examples import digits_payload, write_digits_project
+from mlcheckup.errors import ServerError, ValidationError
+from mlcheckup.examples import digits_payload
 
 pytestmark = pytest.mark.slow
 N_GOOD = 12
@@ -35,11 +36,6 @@ MALFORMED = {
 
 def _listening(pid: int) -> list[tuple[str, int]]:
     return [(c.laddr.ip, c.laddr.port) for c in psutil.Process(pid).net_connections("inet") if c.status == "LISTEN"]
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    return write_digits_project(tmp_path_factory.mktemp("digits"))
 
 
 @pytest.fixture(scope="module")
@@ -221,6 +217,11 @@ def test_init_failure_is_a_clear_error_with_the_log_tail(project, tmp_path):
     assert endpoint.state is State.FAILED
     assert not psutil.pid_exists(endpoint.pid) or psutil.Process(endpoint.pid).status() == psutil.STATUS_ZOMBIE
     assert endpoint.sink.state is State.STOPPED
+
+
+def test_names_are_checked_before_anything_starts(project):
+    with pytest.raises(ValidationError, match="3-32 letters"):
+        LocalEndpoint(project.score_script, project.model_dir, name="../escape")
 
 
 def test_invoke_raises_scoring_error_on_a_refused_request(project):

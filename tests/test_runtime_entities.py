@@ -7,24 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from runtime_support import built_fixture, project_fixture  # noqa: F401 (pytest fixtures)
 
 from mlcheckup import entities
 from mlcheckup.errors import ValidationError
-from mlcheckup.examples import write_digits_project
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    return write_digits_project(tmp_path_factory.mktemp("digits"))
-
-
-@pytest.fixture
-def built(project):
-    endpoint = entities.build_endpoint("digits-endpoint", description="handwritten digits")
-    deployment = entities.build_deployment(
-        "blue", "digits-endpoint", model=entities.build_model(project.model_dir, "digits", 1),
-        code=project.folder, environment=entities.build_environment(project.conda_file))
-    return endpoint, deployment
 
 
 def test_the_deployment_round_trips_through_yaml(built):

@@ -10,12 +10,13 @@ import json
 import time
 
 import pytest
+from runtime_support import built_fixture, project_fixture  # noqa: F401 (pytest fixtures)
 
 from mlcheckup import entities
 from mlcheckup.deploy import AzureWorkspace, Deployed, LocalWorkspace
 from mlcheckup.endpoint import ScoringError
 from mlcheckup.errors import ConfigurationError, ValidationError
-from mlcheckup.examples import digits_payload, write_digits_project
+from mlcheckup.examples import digits_payload
 from mlcheckup.workspace import MODE_VARIABLE, Mode, connect
 
 
@@ -98,20 +99,6 @@ class RecordingMLClient:
         self.online_deployments = _Operations(self.calls, "online_deployments")
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    return write_digits_project(tmp_path_factory.mktemp("digits"))
-
-
-@pytest.fixture
-def built(project):
-    endpoint = entities.build_endpoint("digits-endpoint")
-    deployment = entities.build_deployment(
-        "blue", "digits-endpoint", model=entities.build_model(project.model_dir), code=project.folder,
-        environment=entities.build_environment(project.conda_file))
-    return endpoint, deployment
-
-
 def test_azure_deploy_sends_the_same_entities_then_routes_traffic(built):
     endpoint, deployment = built
     client = RecordingMLClient()
@@ -137,6 +124,8 @@ def test_azure_invoke_logs_and_teardown_use_the_sdk_shapes(built):
     assert invoke["request_file"].endswith("request.json")
     assert logs == {"name": "blue", "endpoint_name": "digits-endpoint", "lines": 5}
     assert (method, delete) == ("begin_delete", {"name": "digits-endpoint"})
+    with pytest.raises(ConfigurationError, match="data asset digits-endpoint-blue-model_inputs"):
+        deployed.collected("model_inputs")
     with pytest.raises(ConfigurationError, match="KQL"):
         deployed.workspace.query("SELECT 1")
 
@@ -176,6 +165,7 @@ def test_local_deploy_invoke_logs_teardown(built, tmp_path, capsys):
             assert workspace.invoke("digits-endpoint", digits_payload(1))["predictions"]
             with pytest.raises(ScoringError, match="HTTP 400"):
                 deployed.invoke({"data": [[1, 2, 3]]})
+            assert len(deployed.collected("model_outputs")) == 3
         assert local.state.value == "stopped"
         with pytest.raises(ValidationError, match="no local endpoint named 'digits-endpoint'"):
             workspace.invoke("digits-endpoint", digits_payload(1))

@@ -39,6 +39,27 @@ def port_in_use_error(port: int, what: str) -> ServerError:
     )
 
 
+def bind_error(error: OSError, port: int, what: str) -> ServerError:
+    """Translate a failed bind on 127.0.0.1 into a :class:`ServerError` that says what to do."""
+    if error.errno == errno.EADDRINUSE:
+        return port_in_use_error(port, what)
+    return ServerError(f"cannot start {what} on {HOST}:{port}: {error}")
+
+
+class LoopbackAddress:
+    """``host`` and ``url`` of a server that listens on 127.0.0.1 only (subclasses give ``port``)."""
+
+    @property
+    def host(self) -> str:
+        """Always ``"127.0.0.1"``: local servers never listen beyond loopback."""
+        return HOST
+
+    @property
+    def url(self) -> str:
+        """Base URL, ``http://127.0.0.1:<port>``."""
+        return f"http://{HOST}:{self.port}"
+
+
 def decode_body(raw: bytes, encoding: str | None) -> bytes:
     """Undo ``Content-Encoding: gzip``/``deflate`` (also sniffing the gzip magic bytes)."""
     encoding = (encoding or "").lower()
@@ -55,7 +76,7 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
 
 
-class LoopbackService(Managed):
+class LoopbackService(LoopbackAddress, Managed):
     """Base class of the loopback receivers: subclasses implement :meth:`handle`.
 
     Parameters
@@ -79,19 +100,9 @@ class LoopbackService(Managed):
 
     # -- lifecycle ----------------------------------------------------------------------------
     @property
-    def host(self) -> str:
-        """Always ``"127.0.0.1"``: these services never listen beyond loopback."""
-        return HOST
-
-    @property
     def port(self) -> int:
         """The TCP port actually bound (meaningful once started)."""
         return self._server.server_address[1] if self._server else self._requested_port
-
-    @property
-    def url(self) -> str:
-        """Base URL, ``http://127.0.0.1:<port>``."""
-        return f"http://{HOST}:{self.port}"
 
     def _start(self) -> None:
         service = self
@@ -131,9 +142,7 @@ class LoopbackService(Managed):
         try:
             self._server = _Server((HOST, self._requested_port), Handler)
         except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                raise port_in_use_error(self._requested_port, self.label) from None
-            raise ServerError(f"cannot start {self.label} on {HOST}:{self._requested_port}: {error}") from error
+            raise bind_error(error, self._requested_port, self.label) from None
         self._thread = threading.Thread(target=self._server.serve_forever, name=self.label, daemon=True)
         self._thread.start()
 

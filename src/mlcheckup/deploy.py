@@ -32,6 +32,12 @@ from .errors import ConfigurationError, ValidationError
 from .workspace import Mode
 
 
+def _check_pair(endpoint, deployment) -> None:
+    if deployment.endpoint_name != endpoint.name:
+        raise ValidationError(f"deployment {deployment.name} belongs to endpoint {deployment.endpoint_name!r}, "
+                              f"not {endpoint.name!r}; build it with endpoint_name={endpoint.name!r}")
+
+
 class Deployed:
     """A deployment that is up, locally or in Azure: invoke it, read its logs, tear it down.
 
@@ -64,6 +70,22 @@ class Deployed:
     def teardown(self) -> None:
         """Stop the deployment (locally) or delete its endpoint (Azure)."""
         self.workspace.teardown(self.endpoint_name)
+
+    def collected(self, collection: str = "model_inputs", **kwargs):
+        """The rows collected so far (local mode; see :meth:`LocalEndpoint.collected`).
+
+        Raises
+        ------
+        ConfigurationError
+            In Azure mode, where the rows are in the data asset ``<endpoint>-<deployment>-<collection>``.
+        """
+        if self.local is None:
+            raise ConfigurationError(
+                f"in Azure mode the collected rows are in the data asset "
+                f"{self.endpoint_name}-{self.deployment_name}-{collection} (workspace blob store, "
+                f"modelDataCollector/{self.endpoint_name}/{self.deployment_name}/{collection}/); "
+                "read them with ml_client.data.get(...) or in the studio")
+        return self.local.collected(collection, **kwargs)
 
     def __enter__(self):
         return self
@@ -101,9 +123,7 @@ class LocalWorkspace:
 
         ``kwargs`` go to :meth:`LocalEndpoint.from_deployment` (``port``, ``start_timeout`` ...).
         """
-        if deployment.endpoint_name != endpoint.name:
-            raise ValidationError(f"deployment {deployment.name} belongs to endpoint {deployment.endpoint_name!r}, "
-                                  f"not {endpoint.name!r}; build it with endpoint_name={endpoint.name!r}")
+        _check_pair(endpoint, deployment)
         running = self._endpoints.setdefault(endpoint.name, {})
         if deployment.name in running:
             running.pop(deployment.name).stop()  # an update replaces the deployment, as in Azure
@@ -177,9 +197,7 @@ class AzureWorkspace:
 
         Each step waits for Azure (``.result()``); a managed deployment takes several minutes.
         """
-        if deployment.endpoint_name != endpoint.name:
-            raise ValidationError(f"deployment {deployment.name} belongs to endpoint {deployment.endpoint_name!r}, "
-                                  f"not {endpoint.name!r}")
+        _check_pair(endpoint, deployment)
         self.ml_client.online_endpoints.begin_create_or_update(endpoint).result()
         self.ml_client.online_deployments.begin_create_or_update(deployment).result()
         endpoint.traffic = {**(endpoint.traffic or {}), deployment.name: traffic}

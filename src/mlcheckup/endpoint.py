@@ -18,7 +18,6 @@ Taught in lessons 02 (deploy) and 03 (endpoint health).
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re
@@ -36,7 +35,7 @@ import psutil
 import requests
 
 from ._lifecycle import Managed, State
-from ._loopback import HOST, port_in_use_error
+from ._loopback import HOST, LoopbackAddress, bind_error
 from ._process import session_dir, spawn, terminate
 from .appinsights import (
     LOCAL_INSTRUMENTATION_KEY,
@@ -45,6 +44,7 @@ from .appinsights import (
     telemetry_environment,
 )
 from .datacollector import DataCollectionWarning, DataCollectorSink
+from .entities import check_name
 from .errors import ServerError, ValidationError
 from .serving import LOST_MARKER
 
@@ -94,7 +94,7 @@ def _collector_config(collections, sampling_rate: float) -> dict:
             "runMode": "cloud"}
 
 
-class LocalEndpoint(Managed):
+class LocalEndpoint(LoopbackAddress, Managed):
     """Serve ``score.py`` and a model with the real Azure ML inference server, on 127.0.0.1.
 
     Parameters
@@ -157,6 +157,8 @@ class LocalEndpoint(Managed):
             raise ValidationError(f"model {self.model} does not exist; pass the model file or folder")
         if int(workers) < 1:
             raise ValidationError(f"workers must be at least 1 (got {workers!r})")
+        check_name("endpoint", name)
+        check_name("deployment", deployment)
         self.name, self.deployment = name, deployment
         self.model_name, self.model_version = model_name, str(model_version)
         self.workers, self.start_timeout, self.request_timeout = int(workers), start_timeout, request_timeout
@@ -201,19 +203,9 @@ class LocalEndpoint(Managed):
 
     # -- addresses ------------------------------------------------------------------------------
     @property
-    def host(self) -> str:
-        """Always ``"127.0.0.1"``."""
-        return HOST
-
-    @property
     def port(self) -> int | None:
-        """The TCP port the server listens on (once started)."""
+        """The TCP port the server listens on (once started); ``GET url`` is the health probe."""
         return self._port
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:<port>``; ``GET`` it for the health probe."""
-        return f"http://{HOST}:{self._port}"
 
     @property
     def scoring_uri(self) -> str:
@@ -275,9 +267,7 @@ class LocalEndpoint(Managed):
             listener.bind((HOST, self._requested_port))
         except OSError as error:
             listener.close()
-            if error.errno == errno.EADDRINUSE:
-                raise port_in_use_error(self._requested_port, self.label) from None
-            raise ServerError(f"cannot start {self.label} on {HOST}:{self._requested_port}: {error}") from error
+            raise bind_error(error, self._requested_port, self.label) from None
         listener.listen(128)
         self._port = listener.getsockname()[1]
         return listener

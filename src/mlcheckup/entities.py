@@ -96,7 +96,7 @@ def build_endpoint(name: str, *, auth_mode: str = "key", description: str | None
     """
     from azure.ai.ml.entities import ManagedOnlineEndpoint
 
-    _check_name("endpoint", name)
+    check_name("endpoint", name)
     return ManagedOnlineEndpoint(name=name, auth_mode=auth_mode, description=description, tags=tags or {})
 
 
@@ -128,7 +128,7 @@ def build_deployment(name: str, endpoint_name: str, *, model, code: str | os.Pat
     """
     from azure.ai.ml.entities import CodeConfiguration, ManagedOnlineDeployment
 
-    _check_name("deployment", name)
+    check_name("deployment", name)
     code = Path(code)
     if not (code / scoring_script).is_file():
         raise ValidationError(f"scoring script {code / scoring_script} does not exist; "
@@ -158,7 +158,8 @@ def _data_collector(collections, sampling_rate: float, rolling_rate: str):
         )
 
 
-def _check_name(kind: str, name: str) -> None:
+def check_name(kind: str, name: str) -> None:
+    """Raise :class:`ValidationError` unless ``name`` is a valid Azure ML endpoint/deployment name."""
     ok = isinstance(name, str) and 3 <= len(name) <= 32 and name[0].isalpha()
     if not ok or not all(ch.isalnum() or ch == "-" for ch in name):
         raise ValidationError(f"{kind} name must be 3-32 letters, digits or '-', starting with a letter "
