@@ -121,6 +121,13 @@ def test_an_empty_window_after_the_null_drop_is_an_error():
         drift.compare(ref, prod)
 
 
+def test_infinite_values_are_refused_with_a_reason():
+    ref, prod = frames()
+    prod.loc[3, "price"] = np.inf
+    with pytest.raises(ValidationError, match="'price' holds infinite values"):
+        drift.compare(ref, prod)
+
+
 def test_categories_and_booleans_and_datetimes_are_categorical():
     ref = pd.DataFrame({"flag": [True, False] * 50, "day": pd.date_range("2024-01-01", periods=100, freq="D"),
                         "kind": pd.Categorical(["a", "b"] * 50)})

@@ -218,6 +218,11 @@ def drift_table(reference: Reference, production: pd.DataFrame, *, numerical=Non
         ref, std = window.numerical(name)
         x = as_float(production[name])
         x = np.sort(x[keep]) if keep is not None else np.sort(x)
+        if not np.isfinite([ref[0], ref[-1], x[0], x[-1]]).all():
+            raise ValidationError(
+                f"column {name!r} holds infinite values; Azure's bins and Wasserstein distance fail on them "
+                "(PySpark rejects infinite histogram edges); replace them with nulls or finite numbers first"
+            )
         out = {}
         if "jensen_shannon_distance" in plan or "population_stability_index" in plan:
             edges = bin_edges(min(ref[0], x[0]), max(ref[-1], x[-1]), k)
