@@ -165,7 +165,8 @@ def test_local_deploy_invoke_logs_teardown(built, tmp_path, capsys):
             assert workspace.invoke("digits-endpoint", digits_payload(1))["predictions"]
             with pytest.raises(ScoringError, match="HTTP 400"):
                 deployed.invoke({"data": [[1, 2, 3]]})
-            assert len(deployed.collected("model_outputs")) == 3
+            assert len(deployed.collected("model_outputs")) == 3  # a new workspace starts empty
+        assert (workspace.folder / "modelDataCollector" / "digits-endpoint" / "blue").is_dir()
         assert local.state.value == "stopped"
         with pytest.raises(ValidationError, match="no local endpoint named 'digits-endpoint'"):
             workspace.invoke("digits-endpoint", digits_payload(1))

@@ -61,7 +61,8 @@ class DataCollectorSink(LoopbackService):
     endpoint, deployment : str
         Names that go into the folder layout and the ``source`` field.
     root : path, optional
-        Folder that receives ``modelDataCollector/``; this process's run folder by default.
+        Folder that receives ``modelDataCollector/`` (a workspace's blob store); this process's
+        run folder by default.
     instance : str, default "local"
         File name of the hourly JSONL file (Azure uses the instance id).
     port : int, default 0

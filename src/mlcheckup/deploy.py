@@ -26,10 +26,17 @@ import json
 import tempfile
 from pathlib import Path
 
+from ._process import session_dir
 from .appinsights import AppInsightsIngestion
 from .endpoint import LocalEndpoint, ScoringError
 from .errors import ConfigurationError, ValidationError
 from .workspace import Mode
+
+
+def _workspaces() -> Path:
+    folder = session_dir() / "workspaces"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _check_pair(endpoint, deployment) -> None:
@@ -105,6 +112,8 @@ class LocalWorkspace:
 
     def __init__(self, mode: Mode, *, workers: int = 1) -> None:
         self.mode, self.workers = mode, workers
+        #: The workspace's folder: its "blob store" (``modelDataCollector/``) and telemetry store.
+        self.folder = Path(tempfile.mkdtemp(prefix="workspace-", dir=_workspaces()))
         self._app_insights: AppInsightsIngestion | None = None
         self._endpoints: dict[str, dict[str, LocalEndpoint]] = {}
 
@@ -115,7 +124,7 @@ class LocalWorkspace:
     def app_insights(self) -> AppInsightsIngestion:
         """The workspace's local App Insights (started on first use)."""
         if self._app_insights is None:
-            self._app_insights = AppInsightsIngestion().start()
+            self._app_insights = AppInsightsIngestion(self.folder / "appinsights.sqlite").start()
         return self._app_insights
 
     def deploy(self, endpoint, deployment, *, workers: int | None = None, **kwargs) -> Deployed:
@@ -128,6 +137,7 @@ class LocalWorkspace:
         if deployment.name in running:
             running.pop(deployment.name).stop()  # an update replaces the deployment, as in Azure
         app_insights = self.app_insights if deployment.app_insights_enabled else None
+        kwargs.setdefault("data_root", self.folder)  # collected data outlives redeployments, as in Azure
         local = LocalEndpoint.from_deployment(deployment, app_insights=app_insights,
                                               workers=workers or self.workers, **kwargs)
         running[deployment.name] = local.start()

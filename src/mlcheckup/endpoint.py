@@ -121,6 +121,9 @@ class LocalEndpoint(LoopbackAddress, Managed):
         None collects nothing.
     sampling_rate : float, default 1.0
         Share of requests collected.
+    data_root : path, optional
+        Folder that receives ``modelDataCollector/``, like a workspace's blob store; this
+        endpoint's own run folder by default, so a new endpoint starts with no collected data.
     app_insights : AppInsightsIngestion, optional
         Send the server's App Insights logging (and score.py's telemetry) there, as
         ``app_insights_enabled=True`` does in Azure. None turns App Insights off.
@@ -145,7 +148,8 @@ class LocalEndpoint(LoopbackAddress, Managed):
                  app_root: str | os.PathLike | None = None, name: str = "digits-endpoint", deployment: str = "blue", model_name: str = "digits",
                  model_version: str | int = "1", workers: int = 1, port: int = 0,
                  collections: Sequence[str] | dict | None = ("model_inputs", "model_outputs"),
-                 sampling_rate: float = 1.0, app_insights: AppInsightsIngestion | None = None,
+                 sampling_rate: float = 1.0, data_root: str | os.PathLike | None = None,
+                 app_insights: AppInsightsIngestion | None = None,
                  environment: dict | None = None, start_timeout: float = 60.0,
                  request_timeout: float = 10.0) -> None:
         self.score_script = Path(score_script).resolve()
@@ -163,6 +167,7 @@ class LocalEndpoint(LoopbackAddress, Managed):
         self.model_name, self.model_version = model_name, str(model_version)
         self.workers, self.start_timeout, self.request_timeout = int(workers), start_timeout, request_timeout
         self.collections, self.sampling_rate = collections, sampling_rate
+        self.data_root = Path(data_root) if data_root else None
         self.app_insights, self.environment = app_insights, dict(environment or {})
         self.label = f"endpoint {name}/{deployment}"
         self._requested_port = int(port)
@@ -170,6 +175,8 @@ class LocalEndpoint(LoopbackAddress, Managed):
         self._session = session_dir()
         self.folder: Path | None = None
         self.sink: DataCollectorSink | None = None
+        #: This server's own gunicorn control socket (``gunicornc -s <path>``), if the path fits.
+        self.control_socket: Path | None = None
         self._proc = None
         self._http = requests.Session()
         self._http.trust_env = False  # never send loopback traffic through an HTTP(S)_PROXY of the laptop
@@ -251,7 +258,8 @@ class LocalEndpoint(LoopbackAddress, Managed):
         if self.collections:
             config = self.folder / "mdc_config.json"
             config.write_text(json.dumps(_collector_config(self.collections, self.sampling_rate)))
-            self.sink = DataCollectorSink(self.name, self.deployment, root=self._session).start()
+            root = self.data_root or self.folder
+            self.sink = DataCollectorSink(self.name, self.deployment, root=root).start()
             env.update(self.sink.collector_environment(), AZUREML_MDC_CONFIG_PATH=str(config))
         if self.app_insights is not None:
             self.app_insights._require_running(f"send {self.label}'s telemetry")
