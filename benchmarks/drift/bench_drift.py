@@ -124,12 +124,18 @@ def run_evidently(ref, prod) -> dict:
 
 
 # --- measuring ----------------------------------------------------------------------------------
+CPU_SECONDS: dict[int, list[float]] = {}  # id(wall list) -> CPU seconds of the same runs
+
+
 def timed(function, repeat: int) -> tuple[list[float], object]:
-    seconds, result = [], None
+    """Wall seconds of ``repeat`` runs (CPU seconds of the process kept aside), and the last result."""
+    seconds, cpu, result = [], [], None
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = function()
         seconds.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    CPU_SECONDS[id(seconds)] = cpu
     return seconds, result
 
 
@@ -159,6 +165,7 @@ def machine() -> str:
 
 def measure(rows: int, repeat: int, evidently_repeat: int, with_evidently: bool) -> dict:
     ref, prod = make_data(rows)
+    load_at_start = round(os.getloadavg()[0], 2)
     runs = {}
     print(f"data: {rows:,} rows per side, {len(NUMERIC)} float + {len(CATEGORICAL)} string columns", flush=True)
     for n_jobs in (1, 2):
@@ -191,7 +198,9 @@ def measure(rows: int, repeat: int, evidently_repeat: int, with_evidently: bool)
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "rows": rows, "repeat": repeat,
         "evidently_repeat": evidently_repeat, "machine": machine(), "versions": versions(),
-        "timings": {label: run["seconds"] for label, run in runs.items()}, "parity": parity,
+        "load_average_at_start": load_at_start, "load_average_at_end": round(os.getloadavg()[0], 2),
+        "timings": {label: run["seconds"] for label, run in runs.items()},
+        "cpu_seconds": {label: CPU_SECONDS[id(run["seconds"])] for label, run in runs.items()}, "parity": parity,
     }
 
 
@@ -199,8 +208,9 @@ def measure(rows: int, repeat: int, evidently_repeat: int, with_evidently: bool)
 def section(result: dict) -> str:
     timings = {label: statistics.median(s) for label, s in result["timings"].items()}
     fastest = {label: min(s) for label, s in result["timings"].items()}
+    cpu = {label: statistics.median(s) for label, s in result["cpu_seconds"].items()}
     evidently_label = next((label for label in timings if label.startswith("Evidently")), None)
-    base = timings.get(evidently_label)
+    base, base_cpu = timings.get(evidently_label), cpu.get(evidently_label)
     lines = [
         "## Drift",
         "",
@@ -211,12 +221,14 @@ def section(result: dict) -> str:
         "Median wall time after the data is built and the libraries imported "
         f"(mlcheckup: {result['repeat']} runs; scipy loop: 1; Evidently: {result['evidently_repeat']}).",
         "",
-        "| implementation | median s | fastest s | Evidently ÷ this (medians) |",
-        "|---|---:|---:|---:|",
+        "| implementation | wall s (median) | wall s (fastest) | Evidently ÷ this, wall | CPU s (median) "
+        "| Evidently ÷ this, CPU |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for label, seconds in timings.items():
         ratio = f"{base / seconds:.1f}×" if base else "–"
-        lines.append(f"| {label} | {seconds:.2f} | {fastest[label]:.2f} | {ratio} |")
+        cpu_ratio = f"{base_cpu / cpu[label]:.1f}×" if base_cpu else "–"
+        lines.append(f"| {label} | {seconds:.2f} | {fastest[label]:.2f} | {ratio} | {cpu[label]:.2f} | {cpu_ratio} |")
     lines += ["", "Largest absolute difference from the scipy reference (tests/test_drift_parity.py):", ""]
     lines += [f"- {label}: {value:.1e}" for label, value in result["parity"].items()]
     lines += [
@@ -225,8 +237,10 @@ def section(result: dict) -> str:
         "together, natural-log JSD, no +1 smoothing in PSI, ddof=0 in the Wasserstein normalizer. So only "
         "its KS and chi-square p-values equal Azure's; its Wasserstein differs by a relative 1/(2n).",
         "",
-        f"Machine: {result['machine']}; shared and noisy, so read the ratios, measured side by side, rather "
-        f"than the absolute seconds. Versions: "
+        f"Machine: {result['machine']}; shared with other jobs (1-minute load average "
+        f"{result['load_average_at_start']} at the start, {result['load_average_at_end']} at the end), so read "
+        "the ratios, measured side by side, rather than the absolute seconds; the CPU seconds of the process "
+        "(summed over its threads) depend less on the neighbours than wall time does. Versions: "
         + ", ".join(f"{k} {v}" for k, v in result["versions"].items()) + ". Raw figures: `drift/results.json`.",
         "",
     ]
