@@ -229,11 +229,10 @@ def drift_table(reference: Reference, production: pd.DataFrame, *, numerical=Non
             counts = (histogram_sorted(ref, edges), histogram_sorted(x, edges), n_ref, n_prod)
             out["jensen_shannon_distance"] = _kernels.jsd_from_counts(*counts)
             out["population_stability_index"] = _kernels.psi_from_counts(*counts)
-        ks = compute_ks
-        if "normalized_wasserstein_distance" in plan or ks:
-            w1, d = _kernels.merge_stats(ref, x, need_ks=ks)
+        if "normalized_wasserstein_distance" in plan or compute_ks:
+            w1, d = _kernels.merge_stats(ref, x, need_ks=compute_ks)
             out["normalized_wasserstein_distance"] = w1 / _kernels.wasserstein_norm(std)
-            if ks:
+            if compute_ks:
                 out["two_sample_kolmogorov_smirnov_test"] = _kernels.ks_pvalue(n_ref, n_prod, d, ref, x)
         return out
 
