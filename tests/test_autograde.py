@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import nbformat
 import pytest
 
-from course import LESSONS, RELEASE, ScratchCourse, answers_and_tests, replace_answers, source_path
+from course import LESSONS, RELEASE, ROOT, ScratchCourse, answers_and_tests, replace_answers, source_path
 from wrong_answers import WRONG_ANSWERS
 
 pytestmark = pytest.mark.slow
@@ -36,17 +36,37 @@ class GradedLesson:
             self.wrong[student] = {gid for i, gid in enumerate(self.owners) if i % 2 == parity and gid in wrong_code}
             self.course.submit(student, lesson, replace_answers(solution, {g: wrong_code[g] for g in self.wrong[student]}))
         self.done = self.course.autograde(lesson)
+        if self.done.returncode == 0:
+            self.write_table()
 
     def scores(self, student: str) -> dict[str, tuple[float, float]]:
         assert self.done.returncode == 0, self.done.stderr[-4000:]
         return self.course.scores(student, self.lesson)
 
+    def write_table(self) -> None:
+        """Write the per-cell scores to build/autograde/<lesson>.md, for reports and reviews."""
+        table = {student: self.scores(student) for student in STUDENTS}
+        lines = [f"# Autograde of {self.lesson}", "", "| test cell | " + " | ".join(STUDENTS) + " |",
+                 "|---|" + "---:|" * len(STUDENTS)]
+        for gid in table["reference"]:
+            lines.append(f"| {gid} | " + " | ".join(f"{table[s][gid][0]:g}/{table[s][gid][1]:g}" for s in STUDENTS) + " |")
+        totals = [sum(v[0] for v in table[s].values()) for s in STUDENTS]
+        top = sum(v[1] for v in table["reference"].values())
+        lines.append("| **total** | " + " | ".join(f"**{t:g}/{top:g}**" for t in totals) + " |")
+        lines += ["", "wrong-odd: wrong answers for " + (", ".join(sorted(self.wrong["wrong-odd"])) or "none"),
+                  "wrong-even: wrong answers for " + (", ".join(sorted(self.wrong["wrong-even"])) or "none")]
+        out = ROOT / "build" / "autograde" / f"{self.lesson}.md"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(lines) + "\n")
+
 
 @pytest.fixture(scope="module")
-def graded():
-    """lesson -> its GradedLesson, waiting only for that lesson; lessons grade two at a time."""
+def graded(request):
+    """lesson -> its GradedLesson, waiting only for that lesson; the selected lessons grade two at a time."""
+    selected = {item.callspec.params["lesson"] for item in request.session.items
+                if "graded" in getattr(item, "fixturenames", ()) and hasattr(item, "callspec")}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {lesson: pool.submit(GradedLesson, lesson) for lesson in LESSONS}
+        futures = {lesson: pool.submit(GradedLesson, lesson) for lesson in LESSONS if lesson in selected}
         yield lambda lesson: futures[lesson].result()
         for future in futures.values():
             future.result().course.remove()
