@@ -322,7 +322,7 @@ def digit_grid(
     gap = 1 if split else 0
     n_cols = max(len(images) for images, _, _ in checked.values()) + gap
     cmap = plt.get_cmap("gray_r").with_extremes(bad=MISSING)
-    fig = plt.figure(figsize=(width, 0.35 + 0.85 * len(checked) + (0.25 if group_titles else 0)))
+    fig = plt.figure(figsize=(width, 0.35 + 0.75 * len(checked) + (0.25 if group_titles else 0)))
     grid = fig.add_gridspec(len(checked), n_cols, left=0.17, right=0.99, bottom=0.02,
                             top=1 - (0.45 if group_titles else 0.2) / fig.get_figheight(), wspace=0.15, hspace=0.45)
     for row, (name, (images, labels, answers)) in enumerate(checked.items()):
