@@ -144,3 +144,21 @@ def test_type_columns_and_check():
 
     assert "missing the column(s) ['b']" in _message(expect_columns, "frame", pd.DataFrame({"a": [1]}), ["a", "b"])
     check("all good", [lambda: None])
+
+
+def test_expect_equal_compares_arrays_and_frames_by_type_shape_and_value():
+    import pandas as pd
+
+    expect_equal("mix", pd.Series([0.5, 0.5], index=[0, 1]), pd.Series([0.5, 0.5], index=[0, 1]))
+    expect_equal("counts", np.array([1, 2]), np.array([1, 2]))
+    assert "should have shape (2,)" in _message(expect_equal, "counts", np.array([1, 2, 3]), np.array([1, 2]))
+    assert "should be a Series, but it is a list" in _message(expect_equal, "mix", [0.5], pd.Series([0.5]))
+    assert "but it is" in _message(expect_equal, "mix", pd.Series([0.4, 0.6]), pd.Series([0.5, 0.5]))
+    frame = pd.DataFrame({"a": [1.0]})
+    assert "but it is" in _message(expect_equal, "table", frame.assign(a=2.0), frame)
+    assert "but it is" in _message(expect_equal, "n", np.array([1, 1]), 1)  # no broadcasting pass
+
+
+def test_expect_close_refuses_a_non_finite_expected_value():
+    with pytest.raises(ValueError, match="fix the test"):
+        expect_close("broken test", 0.1, float("nan"))

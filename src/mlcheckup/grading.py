@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .errors import CheckFailed, ExerciseNotStarted
 
@@ -84,13 +85,32 @@ def expect_type(what: str, got: Any, types: type | tuple[type, ...], hint: str |
 
 
 def expect_equal(what: str, got: Any, expected: Any, hint: str | None = None, *, reveal: bool = True) -> None:
-    """Check ``got == expected``; with ``reveal=False`` the expected value is not shown."""
-    try:
-        same = bool(np.all(got == expected)) if isinstance(got, np.ndarray) else got == expected
-    except (TypeError, ValueError):
-        same = False
+    """Check ``got == expected``; arrays, Series and DataFrames must match in type, shape and values.
+
+    With ``reveal=False`` the expected value is not shown.
+    """
+    should = f" should be {_show(expected)}," if reveal else " is not what was expected:"
+    if isinstance(expected, pd.DataFrame | pd.Series | np.ndarray):
+        expected_type = type(expected)
+        if not isinstance(got, expected_type):
+            _fail(f"{what} should be a {expected_type.__name__}, but it is a {type(got).__name__}.", hint)
+        if got.shape != expected.shape:
+            _fail(f"{what} should have shape {expected.shape}, but it has shape {got.shape}.", hint)
+        try:
+            if isinstance(expected, np.ndarray):
+                same = bool(np.array_equal(got, expected, equal_nan=expected.dtype.kind in "fc"))
+            else:
+                (pd.testing.assert_frame_equal if isinstance(expected, pd.DataFrame) else pd.testing.assert_series_equal)(
+                    got, expected, check_dtype=False)
+                same = True
+        except (AssertionError, TypeError, ValueError):
+            same = False
+    else:
+        try:
+            same = bool(got == expected)
+        except (TypeError, ValueError):  # e.g. an array compared with a scalar
+            same = False
     if not same:
-        should = f" should be {_show(expected)}," if reveal else " is not what was expected:"
         _fail(f"{what}{should} but it is {_show(got)}.", hint)
 
 
@@ -106,7 +126,14 @@ def expect_close(
     """Check that a number is within ``tol`` (absolute, or relative to ``|expected|`` when larger).
 
     Layers: a real number first (``np.float64`` is fine), then finite, then close.
+
+    Raises
+    ------
+    ValueError
+        If ``expected`` itself is not finite: the test, not the student, is wrong.
     """
+    if not math.isfinite(expected):
+        raise ValueError(f"expect_close({what!r}): the expected value {expected} is not finite; fix the test")
     if isinstance(got, bool) or not isinstance(got, int | float | np.integer | np.floating):
         _fail(f"{what} should be a number, but it is a {type(got).__name__} ({_show(got)}).",
               hint or "return a single float, e.g. float(value).")
