@@ -268,7 +268,7 @@ def evaluate(rule: Rule, store, *, start=None, end=None, scope: str = LOCAL_SCOP
     >>> for note in result.notifications:
     ...     print(note)
     Fired     Sev3 slow-scoring at 2024-03-04 10:25 UTC: Average requests/duration over PT5M = 300 (> 100)
-    Resolved  Sev3 slow-scoring at 2024-03-04 10:45 UTC: Average requests/duration over PT5M = 40 (back within > 100: resolved)
+    Resolved  Sev3 slow-scoring at 2024-03-04 10:45 UTC: Average requests/duration over PT5M = 40 (no longer > 100)
 
     Taught in lesson 05, §5.
     """

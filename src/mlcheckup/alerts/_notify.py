@@ -181,7 +181,7 @@ class Notification:
         sign = SIGNS.get(criterion["operator"], criterion["operator"])
         value = "no data" if self.value is None else f"{self.value:.4g}"
         verdict = f"({sign} {criterion['threshold']})" if self.monitor_condition == "Fired" else \
-            f"(back within {sign} {criterion['threshold']}: resolved)"
+            f"(no longer {sign} {criterion['threshold']})"
         return (f"{self.monitor_condition:<9} {self.essentials['severity']} {self.rule} at {self.time:%Y-%m-%d %H:%M} "
                 f"UTC: {criterion['timeAggregation']} {measured} over {self.condition['windowSize']} = {value} "
                 f"{verdict}")
