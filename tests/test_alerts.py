@@ -260,7 +260,8 @@ def test_notifications_follow_the_common_alert_schema_and_reach_the_webhook(stor
     assert context["condition"]["windowStartTime"] == "2024-03-04T10:20:00.000000Z"
     assert str(fired) == ("Fired     Sev2 slow-scoring at 2024-03-04 10:25 UTC: Average requests/duration over "
                           "PT5M = 300 (> 100)")
-    assert str(resolved).startswith("Resolved  Sev2 slow-scoring at 2024-03-04 10:45 UTC")
+    assert str(resolved) == ("Resolved  Sev2 slow-scoring at 2024-03-04 10:45 UTC: Average requests/duration over "
+                             "PT5M = 40 (no longer > 100)")
     assert json.loads(fired.to_json()) == fired.payload
 
 
