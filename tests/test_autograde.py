@@ -64,7 +64,7 @@ class GradedLesson:
 def graded(request):
     """lesson -> its GradedLesson, waiting only for that lesson; the selected lessons grade two at a time."""
     selected = {item.callspec.params["lesson"] for item in request.session.items
-                if "graded" in getattr(item, "fixturenames", ()) and hasattr(item, "callspec")}
+                if item.path == request.path and "graded" in item.fixturenames and "lesson" in item.callspec.params}
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {lesson: pool.submit(GradedLesson, lesson) for lesson in LESSONS if lesson in selected}
         yield lambda lesson: futures[lesson].result()
