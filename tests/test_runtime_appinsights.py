@@ -199,3 +199,50 @@ def test_a_thousand_items_in_parallel_batches_are_all_stored(ingestion):
     assert ingestion.count("customEvents") == 1000
     assert ingestion.query("SELECT count(DISTINCT json_extract(customDimensions, '$.n')) AS n FROM customEvents")[
         "n"].iloc[0] == 1000
+
+
+def test_an_object_where_a_scalar_belongs_is_one_refused_item_not_a_wedged_store(ingestion):
+    """F1: a dict in ``name`` is rejected into errors[] (206); the next batches are stored as usual."""
+    good = _envelope("EventData", {"name": "Hello"})
+    bad = _envelope("EventData", {"name": {"nested": 1}})
+    answer = requests.post(ingestion.url + "/v2.1/track", json=[bad, good], timeout=5)
+    assert answer.status_code == 206
+    body = answer.json()
+    assert (body["itemsReceived"], body["itemsAccepted"], body["errors"][0]["index"]) == (2, 1, 0)
+    assert "name" in body["errors"][0]["message"] and "dict" in body["errors"][0]["message"]
+    metric = _envelope("MetricData", {"metrics": [{"name": "m", "value": 1.0, "min": [1]}]})
+    assert requests.post(ingestion.url + "/v2.1/track", json=[metric], timeout=5).json()["itemsAccepted"] == 0
+    for _ in range(2):
+        assert requests.post(ingestion.url + "/v2.1/track", json=[good], timeout=5).status_code == 200
+    assert ingestion.count("customEvents") == 3 and ingestion.count("customMetrics") == 0
+    ingestion.check()  # nothing failed inside the server
+
+
+def test_a_failed_insert_is_rolled_back_and_the_next_batch_is_stored(ingestion):
+    """F1: whatever fails inside the transaction, it is rolled back, so no later BEGIN finds one open."""
+    import sqlite3
+
+    class FailOnce:
+        def __init__(self, db):
+            self.db, self.failed = db, False
+
+        def executemany(self, *args):
+            if not self.failed:
+                self.failed = True
+                raise sqlite3.OperationalError("disk I/O error (simulated)")
+            return self.db.executemany(*args)
+
+        def __getattr__(self, name):
+            return getattr(self.db, name)
+
+    real = ingestion._db
+    ingestion._db = FailOnce(real)
+    try:
+        good = [_envelope("EventData", {"name": "Hello"})]
+        assert requests.post(ingestion.url + "/v2.1/track", json=good, timeout=5).status_code == 500
+        with pytest.raises(ServerError, match="simulated"):
+            ingestion.check()
+        assert requests.post(ingestion.url + "/v2.1/track", json=good, timeout=5).status_code == 200
+    finally:
+        ingestion._db = real
+    assert ingestion.count("customEvents") == 1

@@ -168,13 +168,29 @@ def _int(value) -> int | None:
     return None if value is None else int(value)
 
 
+def _checked(table: str, row: dict) -> dict:
+    """Every value a scalar SQLite can store, numbers in the numeric columns; else ValueError naming the field."""
+    for column, value in row.items():
+        if value is None:
+            continue
+        if column in _REAL or column in _INTEGER:
+            if isinstance(value, str) or not isinstance(value, int | float):
+                raise ValueError(f"{table}.{column} must be a number (got {type(value).__name__}: {str(value)[:80]})")
+        elif not isinstance(value, str | int | float):
+            raise ValueError(f"{table}.{column} must be a string or a number (got {type(value).__name__}: "
+                             f"{json.dumps(value)[:80]}); the App Insights schema has no nested values there")
+    return row
+
+
 def rows(envelope: dict) -> tuple[str, list[dict]]:
-    """Map one envelope to ``(table, rows)``.
+    """Map one envelope to ``(table, rows)``; every value is a scalar of its column's type.
 
     Raises
     ------
     ValueError
-        If the envelope has no ``data.baseType`` this store knows (the message names it).
+        If the envelope has no ``data.baseType`` this store knows, or a field holds what its
+        column cannot (an object where a string belongs, text where a number belongs); the
+        message names it.
     """
     data = envelope.get("data") or {}
     base_type, base = data.get("baseType"), data.get("baseData") or {}
@@ -191,7 +207,7 @@ def rows(envelope: dict) -> tuple[str, list[dict]]:
             out.append({**row, "name": metric.get("name"), "value": value, "valueCount": count, "valueSum": value,
                         "valueMin": metric.get("min", value), "valueMax": metric.get("max", value),
                         "valueStdDev": metric.get("stdDev", 0.0)})
-        return table, out
+        return table, [_checked(table, r) for r in out]
     if table == "requests":
         _request(row, base)
     elif table == "dependencies":
@@ -202,4 +218,4 @@ def rows(envelope: dict) -> tuple[str, list[dict]]:
         row.update(message=base.get("message"), severityLevel=_int(base.get("severityLevel")))
     else:  # customEvents
         row["name"] = base.get("name")
-    return table, [row]
+    return table, [_checked(table, row)]

@@ -207,13 +207,17 @@ class AppInsightsIngestion(LoopbackService):
             by_table.setdefault(table, []).extend(new_rows)
         with self._lock:
             self._db.execute("BEGIN")
-            for table, table_rows in by_table.items():
-                cols = _envelopes.columns(table)
-                marks = ", ".join("?" * len(cols))
-                self._db.executemany(
-                    f'INSERT INTO "{table}" VALUES ({marks})', [tuple(r.get(c) for c in cols) for r in table_rows]
-                )
-            self._db.execute("COMMIT")
+            try:
+                for table, table_rows in by_table.items():
+                    cols = _envelopes.columns(table)
+                    marks = ", ".join("?" * len(cols))
+                    self._db.executemany(
+                        f'INSERT INTO "{table}" VALUES ({marks})', [tuple(r.get(c) for c in cols) for r in table_rows]
+                    )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")  # else every later BEGIN fails: "cannot start a transaction within a transaction"
+                raise
             self.received += len(envelopes)
             self.rejected += len(errors)
         accepted = len(envelopes) - len(errors)
