@@ -246,3 +246,23 @@ def test_a_failed_insert_is_rolled_back_and_the_next_batch_is_stored(ingestion):
     finally:
         ingestion._db = real
     assert ingestion.count("customEvents") == 1
+
+
+def test_an_item_without_a_time_is_refused_and_queries_keep_working(ingestion):
+    """F6: no ``time`` (or an unreadable one) is a rejected item, never a row that breaks every query."""
+    timeless = _envelope("EventData", {"name": "NoTime"})
+    del timeless["time"]
+    garbled = _envelope("EventData", {"name": "Garbled"}, time="yesterday")
+    good = _envelope("EventData", {"name": "Hello"}, time="2026-11-27T14:21:40+02:00")
+    body = requests.post(ingestion.url + "/v2.1/track", json=[timeless, garbled, good], timeout=5).json()
+    assert body["itemsAccepted"] == 1 and [e["index"] for e in body["errors"]] == [0, 1]
+    assert "time" in body["errors"][0]["message"] and "'yesterday'" in body["errors"][1]["message"]
+    events = ingestion.query("SELECT name, timestamp FROM customEvents")
+    assert events["name"].tolist() == ["Hello"]
+    assert str(events["timestamp"].iloc[0]) == "2026-11-27 12:21:40+00:00"  # stored in UTC
+
+
+def test_an_unreadable_timestamp_in_a_result_is_a_validation_error(ingestion):
+    """F6: a query whose timestamp column is not a time says so, instead of a pandas traceback."""
+    with pytest.raises(ValidationError, match=r"timestamp column.*'\.000000Z'"):
+        ingestion.query("SELECT '.000000Z' AS timestamp")

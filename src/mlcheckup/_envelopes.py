@@ -29,6 +29,7 @@ duration with millisecond resolution, so a 1.8 ms request is stored as 1.0 ms.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 COMMON = (
     "itemType", "customDimensions", "customMeasurements", "operation_Name", "operation_Id",
@@ -79,11 +80,22 @@ def create_statements() -> list[str]:
     return statements
 
 
-def iso_timestamp(text: str) -> str:
-    """``2026-11-27T14:21:40.46997Z`` → ``2026-11-27T14:21:40.469970Z`` (fixed width, sortable)."""
-    text = text.rstrip("Z")
-    head, _, fraction = text.partition(".")
-    return f"{head}.{(fraction + '000000')[:6]}Z"
+def iso_timestamp(text) -> str:
+    """``2026-11-27T14:21:40.46997Z`` → ``2026-11-27T14:21:40.469970Z`` (UTC, fixed width, sortable).
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is not an ISO-8601 time (App Insights refuses such an item).
+    """
+    try:
+        stamp = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"time must be an ISO-8601 UTC time such as '2026-11-27T14:21:40.469970Z' "
+                         f"(got {text!r})") from None
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(UTC).replace(tzinfo=None)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def duration_ms(text: str | None) -> float | None:
@@ -117,8 +129,10 @@ def _truth(value) -> int | None:
 def _common(envelope: dict, item_type: str, base: dict) -> dict:
     tags = envelope.get("tags") or {}
     sample_rate = envelope.get("sampleRate") or 100.0
+    if not envelope.get("time"):
+        raise ValueError("the item has no 'time'; every App Insights envelope needs its ISO-8601 UTC time")
     return {
-        "timestamp": iso_timestamp(envelope.get("time", "")),
+        "timestamp": iso_timestamp(envelope["time"]),
         "itemType": item_type,
         "customDimensions": json.dumps(base.get("properties") or {}),
         "customMeasurements": json.dumps(base.get("measurements") or {}),

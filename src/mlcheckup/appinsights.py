@@ -123,7 +123,15 @@ def _read(path: Path, sql: str, params) -> pd.DataFrame:
                 f"tables are {', '.join(TABLES)} with App Insights column names"
             ) from None
     if "timestamp" in frame and len(frame):
-        frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601")
+        try:
+            frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601")
+        except (ValueError, TypeError, OverflowError):
+            bad = next((v for v in frame["timestamp"] if pd.to_datetime(v, utc=True, format="ISO8601",
+                                                                        errors="coerce") is pd.NaT), None)
+            raise ValidationError(
+                f"the timestamp column of this query holds {bad!r}, which is not an ISO-8601 time; "
+                "name that column something else (AS ...), or select the stored timestamp as it is"
+            ) from None
     if "success" in frame and frame["success"].notna().all() and len(frame):
         frame["success"] = frame["success"].astype(bool)
     return frame
