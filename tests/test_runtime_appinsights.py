@@ -266,3 +266,21 @@ def test_an_unreadable_timestamp_in_a_result_is_a_validation_error(ingestion):
     """F6: a query whose timestamp column is not a time says so, instead of a pandas traceback."""
     with pytest.raises(ValidationError, match=r"timestamp column.*'\.000000Z'"):
         ingestion.query("SELECT '.000000Z' AS timestamp")
+
+
+def test_server_side_errors_reach_query_and_wait_for_once_and_bounded(ingestion, monkeypatch):
+    """F18: an error inside the server is raised by the next query/wait_for, with a count, then forgotten."""
+    def broken(envelope):
+        raise RuntimeError("the store is broken")
+
+    monkeypatch.setattr(_envelopes, "rows", broken)
+    for _ in range(30):
+        assert requests.post(ingestion.url + "/v2.1/track", json=[_envelope("EventData", {})],
+                             timeout=5).status_code == 500
+    with pytest.raises(ServerError, match=r"RuntimeError: the store is broken \(and 29 more since the last check\)"):
+        ingestion.query("SELECT * FROM customEvents")
+    assert ingestion.query("SELECT * FROM customEvents").empty  # reported once, then forgotten
+    requests.post(ingestion.url + "/v2.1/track", json=[_envelope("EventData", {})], timeout=5)
+    with pytest.raises(ServerError, match=r"the store is broken$"):
+        ingestion.wait_for("customEvents", 0)
+    assert ingestion._error_count == 0

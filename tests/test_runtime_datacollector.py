@@ -132,3 +132,22 @@ def test_an_unreachable_sink_is_the_collectors_error_not_the_notebooks(tmp_path)
         pass  # started and stopped: nothing listens on its port any more
     assert _collect_in_a_child(sink, tmp_path, 3) == []  # on_error is not called for delivery failures...
     assert sink.received == {}  # ...which is why score.py needs CollectorGuard.watch() (test_runtime_serving)
+
+
+def test_a_sink_error_reaches_collected(tmp_path, monkeypatch):
+    """F18: a payload the sink failed to write makes the endpoint's collected() raise, not return less data."""
+    from mlcheckup.endpoint import LocalEndpoint
+    from mlcheckup.examples import write_digits_project
+
+    project = write_digits_project(tmp_path / "digits")
+    endpoint = LocalEndpoint(project.score_script, project.model_dir)
+    with DataCollectorSink("digits-endpoint", "blue", root=tmp_path) as endpoint.sink:
+        def disk_full(collection):
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(endpoint.sink, "folder", disk_full)
+        answer = requests.post(endpoint.sink.url + "/modeldata/log", data="[]", timeout=5,
+                               headers={"ce-type": "azureml.inference.model_inputs"})
+        assert answer.status_code == 500
+        with pytest.raises(ServerError, match="No space left on device"):
+            endpoint.collected("model_inputs")

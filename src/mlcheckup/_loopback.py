@@ -2,8 +2,9 @@
 
 The data collector sink and the App Insights ingestion endpoint are both built on
 :class:`LoopbackService`: it binds 127.0.0.1 only, on a free port by default (the real port is
-read back after bind), answers from a thread per connection, and keeps any error raised while
-handling a request so that :meth:`LoopbackService.check` re-raises it in the caller's thread.
+read back after bind), answers from a thread per connection, and keeps the first error raised while
+handling a request (and a count of the others, so memory stays bounded) so that
+:meth:`LoopbackService.check` re-raises it in the caller's thread.
 """
 
 from __future__ import annotations
@@ -91,7 +92,9 @@ class LoopbackService(LoopbackAddress, Managed):
         self._requested_port = int(port)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
-        self._errors: list[BaseException] = []
+        self._first_error: BaseException | None = None
+        self._error_count = 0
+        self._errors_lock = threading.Lock()
 
     # -- what subclasses provide ------------------------------------------------------------
     def handle(self, method: str, path: str, headers, body: bytes) -> tuple[int, dict | list | str]:
@@ -121,7 +124,7 @@ class LoopbackService(LoopbackAddress, Managed):
                     body = decode_body(raw, self.headers.get("Content-Encoding"))
                     status, payload = service.handle(method, self.path, self.headers, body)
                 except Exception as error:  # kept for check(); the client gets a 500
-                    service._errors.append(error)
+                    service._record(error)
                     status, payload = 500, {"error": f"{type(error).__name__}: {error}"}
                 data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
                 self.send_response(status)
@@ -153,8 +156,23 @@ class LoopbackService(LoopbackAddress, Managed):
         if self._thread is not None:
             self._thread.join(timeout=5)
 
+    def _record(self, error: BaseException) -> None:
+        with self._errors_lock:
+            self._error_count += 1
+            if self._first_error is None:
+                self._first_error = error
+
     def check(self) -> None:
-        """Re-raise, as :class:`~mlcheckup.errors.ServerError`, the first error met while serving."""
-        if self._errors:
-            error = self._errors[0]
-            raise ServerError(f"{self.label} failed while handling a request: {type(error).__name__}: {error}") from error
+        """Re-raise, as :class:`~mlcheckup.errors.ServerError`, the first error met while serving.
+
+        Only the first error since the last check is kept, with a count of the others; once
+        raised they are forgotten, so one failed request does not fail every later call.
+        """
+        with self._errors_lock:
+            error, count = self._first_error, self._error_count
+            self._first_error, self._error_count = None, 0
+        if error is not None:
+            more = f" (and {count - 1} more since the last check)" if count > 1 else ""
+            raise ServerError(
+                f"{self.label} failed while handling a request: {type(error).__name__}: {error}{more}"
+            ) from error

@@ -251,9 +251,12 @@ class AppInsightsIngestion(LoopbackService):
         ------
         ValidationError
             If the query is not valid SQL for these tables; the message lists the tables.
+        ServerError
+            If storing telemetry failed since the last call (those items are missing).
 
         Taught in lesson 05.
         """
+        self.check()
         return _read(self.path, sql, params)
 
     def count(self, table: str, where: str | None = None) -> int:
@@ -273,10 +276,12 @@ class AppInsightsIngestion(LoopbackService):
         Raises
         ------
         ServerError
-            If fewer than ``count`` rows arrived within ``timeout`` seconds.
+            If fewer than ``count`` rows arrived within ``timeout`` seconds, or storing telemetry
+            failed.
         """
         from tqdm.auto import tqdm
 
+        self.check()
         deadline = time.monotonic() + timeout
         found = self.count(table, where)
         with tqdm(total=count, desc=f"waiting for {table}", delay=2, file=sys.stdout, leave=False) as bar:

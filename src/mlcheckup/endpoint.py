@@ -428,6 +428,7 @@ class LocalEndpoint(LoopbackAddress, Managed):
                               "'model_outputs') or deploy with a data_collector")
         if wait and self._state is State.RUNNING:
             self.sink.wait_idle()
+        self.sink.check()  # a payload the sink failed to store is missing: say so, do not return less
         lost = self.data_collection_errors()
         if sum(lost.values()):
             warnings.warn(DataCollectionWarning(f"{self.label} lost {sum(lost.values())} payload(s) so far "
