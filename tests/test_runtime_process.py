@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -13,6 +14,8 @@ import time
 import psutil
 import pytest
 
+from mlcheckup import _lifecycle
+from mlcheckup._lifecycle import Managed
 from mlcheckup._process import reap_orphans, session_dir
 
 KERNEL = textwrap.dedent("""
@@ -101,3 +104,48 @@ def test_the_run_folder_is_unique_per_process():
     mine = session_dir()
     assert other != str(mine) and mine.parent.name == "runtime" and mine.parent.parent.name == ".mlcheckup"
     assert json.loads((mine / "owner.json").read_text())["pid"] == os.getpid()
+
+
+class _Probe(Managed):
+    """A server that only records when it is stopped (and may fail to stop)."""
+
+    def __init__(self, name, stopped, fail=False):
+        self.label, self.stopped, self.fail = name, stopped, fail
+
+    def _start(self):
+        pass
+
+    def _stop(self):
+        self.stopped.append(self.label)
+        if self.fail:
+            raise OSError(f"{self.label} would not stop")
+
+
+def test_stop_all_stops_forgotten_servers_in_reverse_order_whatever_fails(monkeypatch):
+    """F2: the exit registry holds servers strongly; one failing stop does not spare the others."""
+    monkeypatch.setattr(_lifecycle, "_LIVE", {})
+    stopped = []
+    for name, fail in (("first", False), ("second", True), ("third", False)):
+        _Probe(name, stopped, fail).start()  # the notebook keeps no reference
+    kept = _Probe("stopped-already", stopped).start()
+    kept.stop()
+    gc.collect()
+    with pytest.warns(RuntimeWarning, match="second would not stop"):
+        _lifecycle.stop_all()
+    assert stopped == ["stopped-already", "third", "second", "first"] and not _lifecycle._LIVE
+
+
+@pytest.mark.slow
+def test_a_dropped_endpoint_is_stopped_at_exit(monkeypatch, tmp_path):
+    """F2: `LocalEndpoint(...).start()` re-run in a cell drops the old object; stop_all still stops its server."""
+    from mlcheckup.endpoint import LocalEndpoint
+    from mlcheckup.examples import write_digits_project
+
+    monkeypatch.setattr(_lifecycle, "_LIVE", {})
+    project = write_digits_project(tmp_path / "digits")
+    endpoint = LocalEndpoint(project.score_script, project.model_dir, collections=None).start()
+    pids = [endpoint.pid, *endpoint.worker_pids()]
+    del endpoint
+    gc.collect()
+    _lifecycle.stop_all()
+    assert _gone(pids, timeout=5), "a server nobody referenced survived stop_all()"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import atexit
 import enum
-import weakref
+import warnings
 
 from .errors import ServerError
 
@@ -24,14 +24,27 @@ class State(enum.Enum):
     FAILED = "failed"
 
 
-_LIVE: weakref.WeakSet = weakref.WeakSet()
+#: Servers started and not stopped yet, in start order. Strong references on purpose: a server
+#: whose object the notebook dropped (a cell re-run rebinds the name) must still be stopped.
+_LIVE: dict[int, Managed] = {}
 
 
 @atexit.register
 def stop_all() -> None:
-    """Stop every server this process started and has not stopped yet (runs at exit)."""
-    for server in list(_LIVE):
-        server.stop()
+    """Stop every server this process started and has not stopped yet (runs at exit).
+
+    Servers stop in reverse start order (an endpoint before the telemetry store it sends to); a
+    server that fails to stop does not keep the others running, and is reported as a warning.
+    """
+    failures = []
+    for server in reversed(list(_LIVE.values())):
+        try:
+            server.stop()
+        except Exception as error:
+            failures.append(f"{server.label}: {type(error).__name__}: {error}")
+    if failures:
+        warnings.warn(f"could not stop {len(failures)} server(s) cleanly: {'; '.join(failures)}",
+                      RuntimeWarning, stacklevel=2)
 
 
 class Managed:
@@ -57,13 +70,15 @@ class Managed:
         if self._state is not State.CREATED:
             raise ServerError(f"cannot restart {self.label} ({self._state.value}); create a new one")
         self._state = State.STARTING
-        _LIVE.add(self)
+        _LIVE[id(self)] = self
         try:
             self._start()
         except BaseException:
             self._state = State.FAILED
-            self._stop()
-            _LIVE.discard(self)
+            try:
+                self._stop()
+            finally:
+                _LIVE.pop(id(self), None)
             raise
         self._state = State.RUNNING
         return self
@@ -75,7 +90,7 @@ class Managed:
                 self._stop()
             finally:
                 self._state = State.STOPPED
-                _LIVE.discard(self)
+                _LIVE.pop(id(self), None)
 
     def _require_running(self, action: str) -> None:
         if self._state is not State.RUNNING:
