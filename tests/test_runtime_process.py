@@ -14,7 +14,7 @@ import time
 import psutil
 import pytest
 
-from mlcheckup import _lifecycle
+from mlcheckup import _lifecycle, _process
 from mlcheckup._lifecycle import Managed
 from mlcheckup._process import reap_orphans, session_dir
 
@@ -149,3 +149,25 @@ def test_a_dropped_endpoint_is_stopped_at_exit(monkeypatch, tmp_path):
     gc.collect()
     _lifecycle.stop_all()
     assert _gone(pids, timeout=5), "a server nobody referenced survived stop_all()"
+
+
+NO_PRCTL = ("import sys, types\n"
+            "sys.modules['ctypes'] = types.SimpleNamespace(CDLL=lambda name: object())  # a libc without prctl\n"
+            "sys.argv = ['-c', *sys.argv[1:]]\n"
+            "exec(compile(open(sys.argv.pop(1)).read(), 'launcher', 'exec'))\n")
+
+
+def test_the_launcher_needs_prctl_only_on_linux(tmp_path, monkeypatch):
+    """F3: PR_SET_PDEATHSIG is Linux's; elsewhere the launcher just execs (process group, exit hook, reaping)."""
+    assert "prctl" in _process._launcher("linux") and "prctl" not in _process._launcher("darwin")
+    script = tmp_path / "launcher.py"
+    script.write_text(_process._launcher("darwin"))
+    done = subprocess.run([sys.executable, "-c", NO_PRCTL, str(script), str(os.getpid()), sys.executable, "-c",
+                           "print('server running')"], capture_output=True, text=True, timeout=30)
+    assert (done.returncode, done.stdout.strip()) == (0, "server running"), done.stderr
+    with monkeypatch.context() as patched:
+        patched.setattr(sys, "platform", "darwin")
+        proc = _process.spawn([sys.executable, "-c", "print('spawned')"], env=dict(os.environ),
+                              log_path=tmp_path / "out.log", session=session_dir())
+    assert proc.wait(timeout=30) == 0 and (tmp_path / "out.log").read_text().strip() == "spawned"
+    _process.terminate(proc, session_dir())

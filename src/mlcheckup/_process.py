@@ -3,9 +3,11 @@
 Three layers keep a lesson from leaving servers behind:
 
 1. every server runs in its own process group (``start_new_session``), and :func:`terminate`
-   signals the whole group (gunicorn master and workers) and waits for it;
-2. a tiny launcher sets ``PR_SET_PDEATHSIG`` before ``exec``-ing the server, so the kernel sends
-   it SIGTERM the moment the notebook kernel dies (a kernel restart, a crash, ``kill -9``);
+   signals the whole group (gunicorn master and workers) and waits for it; the exit hook of
+   :mod:`mlcheckup._lifecycle` does that for every server still running when Python exits;
+2. on Linux, a tiny launcher sets ``PR_SET_PDEATHSIG`` before ``exec``-ing the server, so the
+   kernel sends it SIGTERM the moment the notebook kernel dies (a kernel restart, a crash,
+   ``kill -9``); other systems (macOS) have no such call, and rely on layers 1 and 3;
 3. each process writes its servers' pids into its own run folder (:func:`session_dir`); the next
    process to start a server reaps any server whose owner is gone.
 
@@ -30,13 +32,19 @@ import psutil
 
 from .paths import course_root, run_dir
 
-# Runs in a fresh interpreter (-I -S: no site, no env): die with the parent, then become the server.
-_LAUNCHER = (
-    "import ctypes,os,signal,sys\n"
-    "ctypes.CDLL(None).prctl(1, signal.SIGTERM)\n"  # 1 = PR_SET_PDEATHSIG
-    "if os.getppid() != int(sys.argv[1]): sys.exit(70)\n"  # the parent died before prctl
-    "os.execv(sys.argv[2], sys.argv[2:])\n"
-)
+
+def _launcher(platform: str | None = None) -> str:
+    """Code run in a fresh interpreter (-I -S: no site, no env) that becomes the server.
+
+    On Linux it first asks the kernel to SIGTERM it when its parent dies (``prctl`` is Linux's);
+    elsewhere it only checks that the parent is still there.
+    """
+    platform = sys.platform if platform is None else platform
+    die_with_parent = ("import ctypes\nctypes.CDLL(None).prctl(1, signal.SIGTERM)\n"  # 1 = PR_SET_PDEATHSIG
+                       if platform.startswith("linux") else "")
+    return ("import os,signal,sys\n" + die_with_parent
+            + "if os.getppid() != int(sys.argv[1]): sys.exit(70)\n"  # the parent died before prctl
+            + "os.execv(sys.argv[2], sys.argv[2:])\n")
 
 
 def _identity(pid: int) -> float | None:
@@ -98,7 +106,7 @@ def reap_orphans(runtime: Path, keep_hours: float = 24.0) -> list[int]:
 
 def spawn(cmd: list[str], *, env: dict, log_path: Path, session: Path, pass_fds=()) -> subprocess.Popen:
     """Start ``cmd`` in its own process group, tied to this process, output to ``log_path``."""
-    launcher = [sys.executable, "-I", "-S", "-c", _LAUNCHER, str(os.getpid())]
+    launcher = [sys.executable, "-I", "-S", "-c", _launcher(), str(os.getpid())]
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
             [*launcher, *cmd], env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
