@@ -171,3 +171,41 @@ def test_the_launcher_needs_prctl_only_on_linux(tmp_path, monkeypatch):
                               log_path=tmp_path / "out.log", session=session_dir())
     assert proc.wait(timeout=30) == 0 and (tmp_path / "out.log").read_text().strip() == "spawned"
     _process.terminate(proc, session_dir())
+
+
+def _reap_quietly(runtime):
+    try:
+        reap_orphans(runtime)
+        return "ok"
+    except Exception as error:  # what a notebook starting a server would see
+        return f"{type(error).__name__}: {error}"
+
+
+def _dead_run_folders(runtime, count, age_days):
+    for i in range(count):
+        folder = runtime / f"{i}-{age_days}"
+        (folder / "processes").mkdir(parents=True)
+        (folder / "owner.json").write_text(json.dumps({"pid": 999_999_999, "create_time": 1.0}))
+        for j in range(10):
+            (folder / "processes" / f"{j}.log").write_text("x" * 1000)
+        os.utime(folder / "owner.json", (time.time() - age_days * 86400,) * 2)
+
+
+def test_sessions_starting_together_reap_without_tripping_over_each_other(tmp_path):
+    """F4: eight processes reap the same stale run folders at once; none fails, each folder goes once."""
+    import multiprocessing
+
+    runtime = tmp_path / "runtime"
+    failures = []
+    for _ in range(3):
+        _dead_run_folders(runtime, 120, age_days=3)
+        with multiprocessing.get_context("fork").Pool(8) as pool:
+            failures += [r for r in pool.map(_reap_quietly, [runtime] * 8) if r != "ok"]
+    assert failures == [] and list(runtime.iterdir()) == []
+    _dead_run_folders(runtime, 5, age_days=0)  # recent: kept for their logs, under their own names
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        assert pool.map(_reap_quietly, [runtime] * 4) == ["ok"] * 4
+    assert sorted(p.name for p in runtime.iterdir()) == [f"{i}-0" for i in range(5)]
+    _dead_run_folders(runtime, 1, age_days=3)
+    (runtime / "0-3").rename(runtime / ".reaping-999999999-0-3")  # its reaper died half-way
+    assert reap_orphans(runtime) == [] and not (runtime / ".reaping-999999999-0-3").exists()

@@ -78,29 +78,66 @@ def session_dir(start: str | os.PathLike | None = None) -> Path:
     return _session_for(course_root(start), os.getpid())
 
 
+_CLAIM = ".reaping-"
+
+
+def _stale_folders(runtime: Path):
+    """Run folders whose owner is gone, and folders a reaper that died left claimed."""
+    try:
+        folders = sorted(runtime.iterdir())
+    except OSError:
+        return
+    for folder in folders:
+        if folder.name.startswith(_CLAIM):
+            pid, _, name = folder.name[len(_CLAIM):].partition("-")
+            if name and pid.isdigit() and not psutil.pid_exists(int(pid)):
+                yield folder, folder.with_name(name)  # its reaper died half-way: finish its work
+            continue
+        try:
+            owner = json.loads((folder / "owner.json").read_text())
+        except (OSError, ValueError):  # not a run folder, one being created, or one another process took
+            continue
+        if not _alive(owner):
+            yield folder, folder
+
+
+def _reap_claimed(folder: Path, reaped: list[int]) -> None:
+    for pid_file in folder.glob("processes/*.json"):
+        with contextlib.suppress(OSError, ValueError):
+            record = json.loads(pid_file.read_text())
+            if _alive(record):
+                _kill_group(record["pid"], timeout=5)
+                reaped.append(record["pid"])
+        pid_file.unlink(missing_ok=True)
+
+
 def reap_orphans(runtime: Path, keep_hours: float = 24.0) -> list[int]:
     """Stop every recorded server whose owning process is gone; return their pids.
 
     The run folder of a dead process is kept ``keep_hours`` (its logs and collected data may
-    explain a crash), then deleted.
+    explain a crash), then deleted. Several processes may reap at once (notebooks graded in
+    parallel): each folder is first claimed by an atomic rename to ``.reaping-<pid>-<name>``,
+    so exactly one process handles it, and files that vanish meanwhile are skipped.
     """
-    reaped = []
-    for owner_file in runtime.glob("*/owner.json"):
+    reaped: list[int] = []
+    for folder, home in _stale_folders(Path(runtime)):
+        claimed = folder.with_name(f"{_CLAIM}{os.getpid()}-{home.name}")
         try:
-            owner = json.loads(owner_file.read_text())
-        except (OSError, ValueError):
+            folder.rename(claimed)
+        except OSError:  # another process claimed (or deleted) it first
             continue
-        if _alive(owner):
-            continue
-        for pid_file in owner_file.parent.glob("processes/*.json"):
-            with contextlib.suppress(OSError, ValueError):
-                record = json.loads(pid_file.read_text())
-                if _alive(record):
-                    _kill_group(record["pid"], timeout=5)
-                    reaped.append(record["pid"])
-            pid_file.unlink(missing_ok=True)
-        if time.time() - owner_file.stat().st_mtime > keep_hours * 3600:
-            shutil.rmtree(owner_file.parent, ignore_errors=True)
+        try:
+            _reap_claimed(claimed, reaped)
+        finally:
+            try:
+                age = time.time() - (claimed / "owner.json").stat().st_mtime
+            except OSError:
+                age = float("inf")  # no owner file left: nothing worth keeping
+            if age > keep_hours * 3600:
+                shutil.rmtree(claimed, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):  # keep it, under its own name, for its logs
+                    claimed.rename(home)
     return reaped
 
 
