@@ -193,6 +193,21 @@ def test_the_branch_shown_is_the_signal_s_own_schema():
     assert "not in set" not in str(caught.value)
 
 
+def test_load_yaml_reads_paths_and_text_and_never_writes(tmp_path, monkeypatch):
+    """F5: a missing path is "no file", one-line YAML is text, and nothing is written to the working folder."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(MonitorConfigError, match=r"no file missing\.yml"):
+        monitor.load_yaml("missing.yml")
+    with pytest.raises(MonitorConfigError, match=r"no file .*nope\.yml"):
+        monitor.load_yaml(tmp_path / "nope.yml")
+    with pytest.raises(MonitorConfigError, match="the Azure ML schema rejects this monitor"):
+        monitor.load_yaml("name: m")
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "monitor.yml").write_text(monitor.to_yaml(full_schedule()))
+    assert isinstance(monitor.load_yaml("monitor.yml"), MonitorSchedule)
+    assert [p.name for p in tmp_path.iterdir()] == ["monitor.yml"]
+
+
 # --- the local bridge -------------------------------------------------------------------------
 def test_local_signals_read_what_is_sent():
     signals = local_signals(full_schedule(frequency="day", interval=2))

@@ -450,21 +450,41 @@ def schema_message(error: BaseException) -> str:
     return "; ".join(lines)
 
 
+def _is_yaml_text(source: str) -> bool:
+    """Text rather than a path: several lines, or one line that reads as a YAML mapping."""
+    line = source.strip()
+    return "\n" in line or ": " in line or line.endswith(":") or line.startswith(("{", "---"))
+
+
 def load_yaml(source: str | os.PathLike):
     """Load a monitor YAML file (or YAML text) with the SDK, with a readable error.
+
+    Parameters
+    ----------
+    source : path or str
+        A path to a YAML file, or the YAML text itself (a string of several lines, or one line
+        such as ``"name: m"``). Nothing is ever written next to ``source``.
 
     Raises
     ------
     MonitorConfigError
-        With the schema's complaint, e.g. ``create_monitor.monitoring_signals.drift.metric_thresholds
-        .categorical.chi_squared_test: Unknown field.``
+        If ``source`` names no file, or with the schema's complaint, e.g.
+        ``create_monitor.monitoring_signals.drift.metric_thresholds.categorical.chi_squared_test:
+        Unknown field.``
     """
     from azure.ai.ml.entities._load_functions import load_schedule
 
+    if not isinstance(source, str | os.PathLike):
+        raise MonitorConfigError(f"source must be a path or YAML text (got {type(source).__name__})")
     with tempfile.TemporaryDirectory(prefix="mlcheckup-monitor-") as folder:
-        path = Path(source) if not (isinstance(source, str) and "\n" in source) else Path(folder) / "monitor.yml"
-        if not path.exists():
-            path.write_text(str(source))
+        if isinstance(source, str) and _is_yaml_text(source):
+            path = Path(folder) / "monitor.yml"
+            path.write_text(source)
+        else:
+            path = Path(source)
+            if not path.is_file():
+                raise MonitorConfigError(f"no file {path} (looked from {Path.cwd()}); pass the path of a "
+                                         "monitor YAML file, or the YAML text itself")
         try:
             return load_schedule(path)
         except Exception as error:  # NotImplementedError wrapping marshmallow's ValidationError
