@@ -238,3 +238,17 @@ def test_no_server_process_outlives_the_tests():
     leftovers = [p for p in psutil.Process(os.getpid()).children(recursive=True)
                  if "gunicorn" in " ".join(p.cmdline())]
     assert leftovers == []
+
+
+@pytest.mark.parametrize("options, words", [
+    ({"collections": "model_inputs"}, "not the string 'model_inputs'"),
+    ({"collections": ["model_inputs", "../up"]}, "letters, digits and '_'"),
+    ({"collections": {"model inputs": {"enabled": True, "sampleRatePercentage": 100}}}, "letters, digits and '_'"),
+    ({"sampling_rate": 5}, r"sampling_rate must be in \(0, 1\] \(got 5\)"),
+    ({"sampling_rate": 0}, r"sampling_rate must be in \(0, 1\]"),
+    ({"sampling_rate": "all"}, r"sampling_rate must be in \(0, 1\]"),
+])
+def test_data_collection_options_are_checked_before_anything_starts(project, options, words):
+    """F7: the same checks as build_deployment, before a server starts."""
+    with pytest.raises(ValidationError, match=words):
+        LocalEndpoint(project.score_script, project.model_dir, **options)

@@ -126,3 +126,15 @@ def test_building_prints_nothing_to_stderr(project):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""  # no "experimental class" warning: nbgrader zeroes a cell that writes to stderr
+
+
+@pytest.mark.parametrize("collections, words", [
+    ("model_inputs", "not the string 'model_inputs'"),
+    (("model inputs",), "letters, digits and '_'"),
+    (("model_inputs", 3), "letters, digits and '_'"),
+])
+def test_collections_must_be_a_list_of_names(project, collections, words):
+    """F7: a string would be enabled letter by letter; names with spaces or slashes are refused."""
+    with pytest.raises(ValidationError, match=words):
+        entities.build_deployment("blue", "digits-endpoint", model=None, code=project.folder, environment=None,
+                                  collections=collections)

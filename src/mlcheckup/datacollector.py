@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from collections import Counter
@@ -39,13 +40,52 @@ from .errors import ValidationError
 
 #: Collections that Azure model monitoring discovers by name.
 MODEL_INPUTS, MODEL_OUTPUTS = "model_inputs", "model_outputs"
+#: What a monitored deployment collects by default.
+DEFAULT_COLLECTIONS = (MODEL_INPUTS, MODEL_OUTPUTS)
 LAYOUT_ROOT = "modelDataCollector"
+_COLLECTION_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 _LOCAL_SCOPE = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers/"
                 "Microsoft.MachineLearningServices/workspaces/local")
 
 
 class DataCollectionWarning(UserWarning):
     """Collected data was lost on the way to storage (a full Collector queue, or no sink)."""
+
+
+def check_collections(collections) -> tuple[str, ...]:
+    """The collection names of ``collections`` (a list of names, or the keys of a dict), checked.
+
+    Raises
+    ------
+    ValidationError
+        If ``collections`` is one string (it would be read letter by letter) or a name is not
+        letters, digits and ``_`` (it becomes a folder name).
+    """
+    if isinstance(collections, str | bytes):
+        raise ValidationError(f"collections must be a list of collection names such as {DEFAULT_COLLECTIONS}, "
+                              f"not the string {collections!r} (a string is read letter by letter); "
+                              f"pass ({collections!r},)")
+    try:
+        names = tuple(collections)
+    except TypeError:
+        raise ValidationError(f"collections must be a list of collection names such as {DEFAULT_COLLECTIONS} "
+                              f"(got {type(collections).__name__})") from None
+    bad = [name for name in names if not isinstance(name, str) or not _COLLECTION_NAME.match(name)]
+    if bad:
+        raise ValidationError(f"collection names are letters, digits and '_' (got {bad}); "
+                              f"e.g. {MODEL_INPUTS!r}, the name score.py's Collector uses")
+    return names
+
+
+def check_sampling_rate(sampling_rate) -> float:
+    """``sampling_rate`` as a float in (0, 1], as Azure's schema requires; else :class:`ValidationError`."""
+    try:
+        rate = float(sampling_rate)
+    except (TypeError, ValueError):
+        rate = float("nan")
+    if isinstance(sampling_rate, bool) or not 0.0 < rate <= 1.0:
+        raise ValidationError(f"sampling_rate must be in (0, 1] (got {sampling_rate!r}); 1.0 collects every request")
+    return rate
 
 
 def collection_folder(root: str | os.PathLike, endpoint: str, deployment: str, collection: str) -> Path:

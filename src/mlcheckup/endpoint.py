@@ -43,7 +43,7 @@ from .appinsights import (
     AppInsightsIngestion,
     telemetry_environment,
 )
-from .datacollector import DataCollectionWarning, DataCollectorSink
+from .datacollector import DataCollectionWarning, DataCollectorSink, check_collections, check_sampling_rate
 from .entities import check_name
 from .errors import ServerError, ValidationError
 from .serving import LOST_MARKER
@@ -161,6 +161,12 @@ class LocalEndpoint(LoopbackAddress, Managed):
             raise ValidationError(f"model {self.model} does not exist; pass the model file or folder")
         if int(workers) < 1:
             raise ValidationError(f"workers must be at least 1 (got {workers!r})")
+        check_sampling_rate(sampling_rate)
+        if collections:
+            check_collections(collections)
+            if isinstance(collections, dict) and not all(isinstance(v, dict) for v in collections.values()):
+                raise ValidationError("a collections dict maps each name to its config entry, e.g. "
+                                      "{'model_inputs': {'enabled': True, 'sampleRatePercentage': 100}}")
         check_name("endpoint", name)
         check_name("deployment", deployment)
         self.name, self.deployment = name, deployment

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import yaml
 
+from .datacollector import check_collections, check_sampling_rate
 from .errors import ValidationError
 
 #: Azure ML base image with conda; the conda file adds the inference server and the model's packages.
@@ -133,8 +134,9 @@ def build_deployment(name: str, endpoint_name: str, *, model, code: str | os.Pat
     if not (code / scoring_script).is_file():
         raise ValidationError(f"scoring script {code / scoring_script} does not exist; "
                               "code must be the folder that holds score.py")
-    if not 0.0 < float(sampling_rate) <= 1.0:
-        raise ValidationError(f"sampling_rate must be in (0, 1] (got {sampling_rate!r}); 1.0 collects every request")
+    check_sampling_rate(sampling_rate)
+    if collections:
+        check_collections(collections)
     if rolling_rate.lower() not in _ROLLING_RATES:
         raise ValidationError(f"rolling_rate must be one of {_ROLLING_RATES} (got {rolling_rate!r})")
     return ManagedOnlineDeployment(
