@@ -117,6 +117,16 @@ def test_the_collector_config_is_what_azure_writes(project):
                       "runMode": "cloud"}
 
 
+def test_a_local_endpoint_writes_the_same_collector_config_as_azure(project):
+    """F26: one builder, datacollector.collector_config, for the deployment's config and LocalEndpoint's."""
+    from mlcheckup import datacollector
+
+    deployment = entities.build_deployment("blue", "digits-endpoint", model=entities.build_model(project.model_dir),
+                                           code=project.folder, environment=None, sampling_rate=0.25)
+    assert datacollector.collector_config(datacollector.DEFAULT_COLLECTIONS, 0.25) == \
+        entities.data_collector_config(deployment)
+
+
 def test_building_prints_nothing_to_stderr(project):
     import subprocess
 

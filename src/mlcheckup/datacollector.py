@@ -88,6 +88,35 @@ def check_sampling_rate(sampling_rate) -> float:
     return rate
 
 
+def collection_entry(enabled: bool = True, sampling_rate: float = 1.0) -> dict:
+    """One collection of the collector config: ``{"enabled": True, "sampleRatePercentage": 100}``."""
+    return {"enabled": bool(enabled), "sampleRatePercentage": round(100 * check_sampling_rate(sampling_rate))}
+
+
+def collector_config(collections, sampling_rate: float = 1.0) -> dict:
+    """The collector config Azure writes for a deployment (``AZUREML_MDC_CONFIG_PATH`` points to it).
+
+    Parameters
+    ----------
+    collections : sequence of str, or dict
+        Names to enable, each at ``sampling_rate``; or ``{name: entry}`` with entries as
+        :func:`collection_entry` makes them (used as given).
+    sampling_rate : float in (0, 1]
+        Share of requests collected.
+
+    Examples
+    --------
+    >>> collector_config(DEFAULT_COLLECTIONS, 0.25)["collections"]["model_inputs"]
+    {'enabled': True, 'sampleRatePercentage': 25}
+    """
+    names = check_collections(collections or ())
+    if isinstance(collections, dict):
+        entries = {name: dict(collections[name]) for name in names}
+    else:
+        entries = {name: collection_entry(True, sampling_rate) for name in names}
+    return {"collections": entries, "runMode": "cloud"}
+
+
 def collection_folder(root: str | os.PathLike, endpoint: str, deployment: str, collection: str) -> Path:
     """``<root>/modelDataCollector/<endpoint>/<deployment>/<collection>``: where Azure puts one collection."""
     return Path(root) / LAYOUT_ROOT / endpoint / deployment / collection

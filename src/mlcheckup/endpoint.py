@@ -43,7 +43,13 @@ from .appinsights import (
     AppInsightsIngestion,
     telemetry_environment,
 )
-from .datacollector import DataCollectionWarning, DataCollectorSink, check_collections, check_sampling_rate
+from .datacollector import (
+    DataCollectionWarning,
+    DataCollectorSink,
+    check_collections,
+    check_sampling_rate,
+    collector_config,
+)
 from .entities import check_name
 from .errors import ServerError, ValidationError
 from .serving import LOST_MARKER
@@ -84,14 +90,6 @@ def _link_model(model: Path, layout: Path) -> None:
         import shutil
 
         (shutil.copytree if model.is_dir() else shutil.copy2)(model, target)
-
-
-def _collector_config(collections, sampling_rate: float) -> dict:
-    if isinstance(collections, dict):
-        return {"collections": collections, "runMode": "cloud"}
-    percent = round(100 * float(sampling_rate))
-    return {"collections": {c: {"enabled": True, "sampleRatePercentage": percent} for c in collections},
-            "runMode": "cloud"}
 
 
 class LocalEndpoint(LoopbackAddress, Managed):
@@ -263,7 +261,7 @@ class LocalEndpoint(LoopbackAddress, Managed):
         })
         if self.collections:
             config = self.folder / "mdc_config.json"
-            config.write_text(json.dumps(_collector_config(self.collections, self.sampling_rate)))
+            config.write_text(json.dumps(collector_config(self.collections, self.sampling_rate)))
             root = self.data_root or self.folder
             self.sink = DataCollectorSink(self.name, self.deployment, root=root).start()
             env.update(self.sink.collector_environment(), AZUREML_MDC_CONFIG_PATH=str(config))

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import yaml
 
-from .datacollector import check_collections, check_sampling_rate
+from .datacollector import check_collections, check_sampling_rate, collection_entry, collector_config
 from .errors import ValidationError
 
 #: Azure ML base image with conda; the conda file adds the inference server and the model's packages.
@@ -175,15 +175,15 @@ def data_collector_config(deployment) -> dict:
     -------
     dict
         ``{"collections": {"model_inputs": {"enabled": True, "sampleRatePercentage": 100}, ...},
-        "runMode": "cloud"}``; no collections when the deployment has no data collector.
+        "runMode": "cloud"}`` (see :func:`mlcheckup.datacollector.collector_config`); no
+        collections when the deployment has no data collector.
     """
     collector = getattr(deployment, "data_collector", None)
-    collections = {}
+    entries = {}
     for name, collection in (collector.collections if collector else {}).items():
         rate = getattr(collection, "sampling_rate", None) or collector.sampling_rate or 1.0
-        collections[name] = {"enabled": str(collection.enabled).lower() == "true",
-                             "sampleRatePercentage": round(100 * float(rate))}
-    return {"collections": collections, "runMode": "cloud"}
+        entries[name] = collection_entry(str(collection.enabled).lower() == "true", rate)
+    return collector_config(entries)
 
 
 def _plain(entity) -> dict:
