@@ -151,3 +151,19 @@ def test_a_sink_error_reaches_collected(tmp_path, monkeypatch):
         assert answer.status_code == 500
         with pytest.raises(ServerError, match="No space left on device"):
             endpoint.collected("model_inputs")
+
+
+def test_the_collection_name_cannot_leave_the_collection_folder(tmp_path):
+    """F10: the ce-type header names a folder; anything but [A-Za-z0-9_-]+ is a 400, and nothing is written."""
+    outside = tmp_path / "escaped"
+    with DataCollectorSink("e", "d", root=tmp_path / "blob") as sink:
+        for kind in (f"azureml.inference.x./{outside}", "azureml.inference.model_inputs/../../up",
+                     "azureml.inference.", "azureml.inference.model inputs"):
+            answer = requests.post(sink.url + "/modeldata/log", data="[]", headers={"ce-type": kind}, timeout=5)
+            assert answer.status_code == 400, kind
+            assert "collection name" in answer.json()["error"]
+        not_json = requests.post(sink.url + "/modeldata/log", data="{oops", timeout=5,
+                                 headers={"ce-type": "azureml.inference.model_inputs"})
+        assert not_json.status_code == 400 and "not JSON" in not_json.json()["error"]
+        sink.check()
+    assert not outside.exists() and list(tmp_path.rglob("*.jsonl")) == [] and sink.received == {}

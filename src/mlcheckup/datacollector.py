@@ -44,6 +44,7 @@ MODEL_INPUTS, MODEL_OUTPUTS = "model_inputs", "model_outputs"
 DEFAULT_COLLECTIONS = (MODEL_INPUTS, MODEL_OUTPUTS)
 LAYOUT_ROOT = "modelDataCollector"
 _COLLECTION_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+_SINK_COLLECTION = re.compile(r"^[A-Za-z0-9_-]+$")
 _LOCAL_SCOPE = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers/"
                 "Microsoft.MachineLearningServices/workspaces/local")
 
@@ -168,10 +169,22 @@ class DataCollectorSink(LoopbackService):
         if method != "POST" or path.split("?")[0] != "/modeldata/log":
             return 404, {"error": f"{method} {path} is not a data collector route; POST /modeldata/log"}
         event_type = headers.get("ce-type", "")
-        collection = event_type.rpartition(".")[2]
-        if not event_type.startswith("azureml.inference.") or not collection:
+        prefix = "azureml.inference."
+        if not event_type.startswith(prefix):
             return 400, {"error": f"ce-type header must be 'azureml.inference.<collection>' (got {event_type!r})"}
-        stamp = datetime.fromtimestamp(float(headers.get("ce-time") or time.time()), tz=UTC)
+        collection = event_type[len(prefix):]
+        if not _SINK_COLLECTION.match(collection):  # it becomes a folder name: no '/', no '..'
+            return 400, {"error": f"collection name must be letters, digits, '_' or '-' (got {collection!r} "
+                                  f"from ce-type {event_type!r}); name the Collector e.g. 'model_inputs'"}
+        try:
+            data = json.loads(body)
+        except ValueError as error:
+            return 400, {"error": f"the payload is not JSON ({error}); the Collector sends "
+                                  "DataFrame.to_json(orient='records')"}
+        try:
+            stamp = datetime.fromtimestamp(float(headers.get("ce-time") or time.time()), tz=UTC)
+        except (ValueError, OverflowError, OSError):
+            return 400, {"error": f"ce-time header must be seconds since the epoch (got {headers.get('ce-time')!r})"}
         correlation = headers.get("ce-x-request-id")
         line = {
             "specversion": "1.0",
@@ -180,7 +193,7 @@ class DataCollectorSink(LoopbackService):
             "type": event_type,
             "datacontenttype": headers.get("Content-Type", "application/json"),
             "time": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "data": json.loads(body),
+            "data": data,
             "correlationid": correlation,
             "xrequestid": correlation,
             "modelversion": headers.get("ce-model-version", "default"),
