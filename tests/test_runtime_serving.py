@@ -33,6 +33,7 @@ def test_a_good_request_parses_to_a_float_array():
         ('{"data": [[1, true, 3, 4]]}', "not_a_number", 400, "column 1 is true"),
         ('{"data": [[1, 2, 3, NaN]]}', "not_finite", 400, "row 0, column 3 is nan"),
         ('{"data": [[1, Infinity, 3, 4]]}', "not_finite", 400, "column 1 is inf"),
+        ('{"data": [[1, 2, 3, -' + "9" * 400 + ']]}', "not_finite", 400, "column 3 is an integer of 400 digits"),  # F13
         ('{"data": [[1, 2, 3, 4], [1, 2, 17, 4]]}', "out_of_range", 400, "row 1, column 2 is 17, outside the allowed range [0, 16]"),
         ('{"data": [[-1, 2, 3, 4]]}', "out_of_range", 400, "is -1, outside"),
         (json.dumps({"data": [[1, 2, 3, 4]] * 11}), "too_large", 413, "11 rows; at most 10"),

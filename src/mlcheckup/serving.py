@@ -29,6 +29,7 @@ import json
 import logging
 import math
 import os
+import sys
 import threading
 import uuid
 from collections import Counter
@@ -154,6 +155,10 @@ def parse_rows(raw, *, n_features: int, key: str = "data", low: float | None = N
     bad = _cell(rows, lambda v: not _is_number(v))
     if bad:
         raise RequestError(f"row {bad[0]}, column {bad[1]} is {json.dumps(bad[2])}, not a number", "not_a_number")
+    huge = _cell(rows, lambda v: isinstance(v, int) and not -sys.float_info.max <= v <= sys.float_info.max)
+    if huge:  # float() of it raises OverflowError, which the server would turn into a 500
+        raise RequestError(f"row {huge[0]}, column {huge[1]} is an integer of {len(str(abs(huge[2])))} digits, "
+                           "too large for a finite number; every value must be a finite number", "not_finite")
     values = np.asarray(rows, dtype=float)
     if not np.isfinite(values).all():
         i, j = (int(k) for k in np.argwhere(~np.isfinite(values))[0])
