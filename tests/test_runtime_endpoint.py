@@ -252,3 +252,20 @@ def test_data_collection_options_are_checked_before_anything_starts(project, opt
     """F7: the same checks as build_deployment, before a server starts."""
     with pytest.raises(ValidationError, match=words):
         LocalEndpoint(project.score_script, project.model_dir, **options)
+
+
+def test_a_non_json_answer_and_a_zero_line_log_are_handled(project, tmp_path, monkeypatch):
+    """F14: a 200 whose body is not JSON is a ServerError quoting it; logs of 0 lines are empty."""
+    import requests
+
+    endpoint = LocalEndpoint(project.score_script, project.model_dir, collections=None)
+    answer = requests.Response()
+    answer.status_code, answer._content = 200, b"<html>" + b"x" * 500
+    monkeypatch.setattr(endpoint, "post", lambda *args, **kwargs: answer)
+    with pytest.raises(ServerError, match=r"HTTP 200 with a body that is not JSON: '<html>x+'") as caught:
+        endpoint.invoke(digits_payload(1))
+    assert len(str(caught.value)) < 400  # quotes the first 200 characters only
+    endpoint.folder = tmp_path
+    (tmp_path / "server.log").write_text("one\ntwo\nthree\n")
+    assert endpoint.logs(tail=0) == "" and endpoint.logs(tail=2) == "two\nthree"
+    assert endpoint.logs() == "one\ntwo\nthree\n"

@@ -396,6 +396,8 @@ class LocalEndpoint(LoopbackAddress, Managed):
         ------
         ScoringError
             If the endpoint answers 4xx (a refused request: the message says why) or 5xx.
+        ServerError
+            If it answers with a body that is not JSON (the message quotes its start).
 
         Taught in lesson 02.
         """
@@ -403,17 +405,25 @@ class LocalEndpoint(LoopbackAddress, Managed):
         if response.status_code >= 400:
             try:
                 message = response.json().get("message", response.text)
-            except ValueError:
+            except (ValueError, AttributeError):  # not JSON, or JSON that is not an object
                 message = response.text
             raise ScoringError(response.status_code, message, self.label)
-        return response.json()
+        try:
+            return response.json()
+        except ValueError:
+            raise ServerError(
+                f"{self.label} answered HTTP {response.status_code} with a body that is not JSON: "
+                f"{response.text[:200]!r}; run() must return something JSON can encode "
+                "(use endpoint.post() to read a raw answer)") from None
 
     def logs(self, tail: int | None = None) -> str:
         """The server's console log (like ``get_logs`` in Azure); the last ``tail`` lines if given."""
         if self.log_path is None or not self.log_path.exists():
             return ""
         text = self.log_path.read_text(errors="replace")
-        return "\n".join(text.splitlines()[-tail:]) if tail else text
+        if tail is None:
+            return text
+        return "\n".join(text.splitlines()[-tail:]) if tail > 0 else ""
 
     def data_collection_errors(self) -> Counter:
         """Collected payloads lost so far, by reason (``queue_full``, ``undelivered``, ``error``)."""
