@@ -269,3 +269,28 @@ def test_a_non_json_answer_and_a_zero_line_log_are_handled(project, tmp_path, mo
     (tmp_path / "server.log").write_text("one\ntwo\nthree\n")
     assert endpoint.logs(tail=0) == "" and endpoint.logs(tail=2) == "two\nthree"
     assert endpoint.logs() == "one\ntwo\nthree\n"
+
+
+def test_a_deployment_without_code_configuration_is_a_clear_error(project):
+    """F15: from_deployment says what is missing and how to add it, instead of an AttributeError."""
+    from runtime_support import digits_entities
+
+    _, deployment = digits_entities(project)
+    deployment.code_configuration = None
+    with pytest.raises(ValidationError, match=r"deployment blue has no code_configuration.*build_deployment"):
+        LocalEndpoint.from_deployment(deployment)
+
+
+@pytest.mark.parametrize("options, words", [
+    ({"workers": "two"}, r"workers must be a whole number of at least 1 \(got 'two'\)"),
+    ({"workers": 0}, r"workers must be a whole number of at least 1 \(got 0\)"),
+    ({"workers": 1.5}, r"workers must be a whole number"),
+    ({"port": "abc"}, r"port must be a whole number from 0 to 65535 \(got 'abc'\)"),
+    ({"port": 70000}, r"port must be a whole number from 0 to 65535"),
+    ({"start_timeout": -1}, r"start_timeout must be a positive number of seconds \(got -1\)"),
+    ({"request_timeout": "soon"}, r"request_timeout must be a positive number of seconds"),
+])
+def test_server_options_are_checked_with_validation_errors(project, options, words):
+    """F17: bad workers, port or timeouts are ValidationErrors that say what was given."""
+    with pytest.raises(ValidationError, match=words):
+        LocalEndpoint(project.score_script, project.model_dir, collections=None, **options)

@@ -92,6 +92,30 @@ def _link_model(model: Path, layout: Path) -> None:
         (shutil.copytree if model.is_dir() else shutil.copy2)(model, target)
 
 
+def _whole(name: str, value, low: int, high: int | None, words: str) -> int:
+    """``value`` as an int in [low, high]; a bool, a float with a fraction or text is a ValidationError."""
+    ok = isinstance(value, int | float | str) and not isinstance(value, bool)
+    try:
+        number = int(value) if ok else None
+        ok = ok and number == float(value)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok or number < low or (high is not None and number > high):
+        raise ValidationError(f"{name} must be a whole number {words} (got {value!r})")
+    return number
+
+
+def _seconds(name: str, value) -> float:
+    """``value`` as a positive, finite number of seconds; else a ValidationError."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = float("nan")
+    if isinstance(value, bool) or not 0 < seconds < float("inf"):
+        raise ValidationError(f"{name} must be a positive number of seconds (got {value!r})")
+    return seconds
+
+
 class LocalEndpoint(LoopbackAddress, Managed):
     """Serve ``score.py`` and a model with the real Azure ML inference server, on 127.0.0.1.
 
@@ -157,8 +181,10 @@ class LocalEndpoint(LoopbackAddress, Managed):
             raise ValidationError(f"score_script {self.score_script} does not exist; pass the path of score.py")
         if not self.model.exists():
             raise ValidationError(f"model {self.model} does not exist; pass the model file or folder")
-        if int(workers) < 1:
-            raise ValidationError(f"workers must be at least 1 (got {workers!r})")
+        workers = _whole("workers", workers, 1, None, "of at least 1")
+        port = _whole("port", port, 0, 65535, "from 0 to 65535")
+        start_timeout = _seconds("start_timeout", start_timeout)
+        request_timeout = _seconds("request_timeout", request_timeout)
         check_sampling_rate(sampling_rate)
         if collections:
             check_collections(collections)
@@ -169,12 +195,12 @@ class LocalEndpoint(LoopbackAddress, Managed):
         check_name("deployment", deployment)
         self.name, self.deployment = name, deployment
         self.model_name, self.model_version = model_name, str(model_version)
-        self.workers, self.start_timeout, self.request_timeout = int(workers), start_timeout, request_timeout
+        self.workers, self.start_timeout, self.request_timeout = workers, start_timeout, request_timeout
         self.collections, self.sampling_rate = collections, sampling_rate
         self.data_root = Path(data_root) if data_root else None
         self.app_insights, self.environment = app_insights, dict(environment or {})
         self.label = f"endpoint {name}/{deployment}"
-        self._requested_port = int(port)
+        self._requested_port = port
         self._port: int | None = None
         self._session = session_dir()
         self.folder: Path | None = None
@@ -192,6 +218,11 @@ class LocalEndpoint(LoopbackAddress, Managed):
         Uses its code folder and scoring script, model path, name and version, data collector
         and environment variables; App Insights only if ``app_insights_enabled`` and
         ``app_insights`` is given.
+
+        Raises
+        ------
+        ValidationError
+            If the deployment has no local model path or no code configuration.
         """
         from .entities import data_collector_config
 
@@ -200,6 +231,11 @@ class LocalEndpoint(LoopbackAddress, Managed):
             raise ValidationError(f"deployment {deployment.name} has no local model path (model={model!r}); "
                                   "build it with mlcheckup.entities.build_model(path)")
         code = deployment.code_configuration
+        if code is None or not getattr(code, "code", None) or not getattr(code, "scoring_script", None):
+            raise ValidationError(f"deployment {deployment.name} has no code_configuration (code folder and "
+                                  f"scoring script; got {code!r}); build it with mlcheckup.entities.build_deployment"
+                                  "(..., code=<folder with score.py>), or set CodeConfiguration(code=..., "
+                                  "scoring_script='score.py')")
         config = data_collector_config(deployment)["collections"]
         environment = dict(deployment.environment_variables or {})
         timeout = getattr(deployment.request_settings, "request_timeout_ms", None)
