@@ -294,3 +294,30 @@ def test_server_options_are_checked_with_validation_errors(project, options, wor
     """F17: bad workers, port or timeouts are ValidationErrors that say what was given."""
     with pytest.raises(ValidationError, match=words):
         LocalEndpoint(project.score_script, project.model_dir, collections=None, **options)
+
+
+def test_the_server_log_is_read_from_where_the_last_read_stopped(project, tmp_path, monkeypatch):
+    """F33: losses and log tails come from the new bytes (or the end) of server.log, never a full re-read."""
+    from pathlib import Path
+
+    from mlcheckup.serving import LOST_MARKER
+
+    endpoint = LocalEndpoint(project.score_script, project.model_dir, collections=None)
+    endpoint.folder = tmp_path
+    log = tmp_path / "server.log"
+    log.write_text("booting\n" * 5000 + f"{LOST_MARKER} (queue_full): x\n")
+    real_read_text = Path.read_text
+
+    def no_full_reads(path, *args, **kwargs):
+        assert path.name != "server.log", "server.log was read whole"
+        return real_read_text(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", no_full_reads)
+    assert endpoint.data_collection_errors() == {"queue_full": 1}
+    with open(log, "a") as out:
+        out.write(f"{LOST_MARKER} (undelivered): model_inputs: refused\n{LOST_MARKER} (undel")
+    assert endpoint.data_collection_errors() == {"queue_full": 1, "undelivered": 1}  # the half line waits
+    with open(log, "a") as out:
+        out.write("ivered): model_outputs: refused\nlast line\n")
+    assert endpoint.data_collection_errors() == {"queue_full": 1, "undelivered": 2}
+    assert endpoint.logs(tail=2) == f"{LOST_MARKER} (undelivered): model_outputs: refused\nlast line"

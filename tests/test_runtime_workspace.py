@@ -182,3 +182,14 @@ def test_a_deployment_of_another_endpoint_is_refused(built):
         LocalWorkspace(Mode("local", "test")).deploy(other, deployment)
     with pytest.raises(ValidationError, match="belongs to endpoint"):
         AzureWorkspace(Mode("azure", "test"), RecordingMLClient()).deploy(other, deployment)
+
+
+def test_querying_a_workspace_starts_no_server(tmp_path):
+    """F33: LocalWorkspace.query() reads the telemetry store; it does not start an ingestion server for that."""
+    workspace = LocalWorkspace(Mode("local", "test"))
+    try:
+        frame = workspace.query("SELECT name, resultCode FROM requests")
+        assert frame.empty and list(frame.columns) == ["name", "resultCode"]
+        assert workspace._app_insights is None
+    finally:
+        workspace.close()

@@ -111,6 +111,21 @@ def telemetry_environment(ingestion_url: str, instrumentation_key: str = LOCAL_I
                                                                                            instrumentation_key)}
 
 
+def create_store(path: str | os.PathLike) -> Path:
+    """Create the SQLite telemetry store at ``path`` (its tables, if missing); return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        for statement in _envelopes.create_statements():
+            db.execute(statement)
+    return path
+
+
+def read_store(path: str | os.PathLike, sql: str, params=None) -> pd.DataFrame:
+    """Run a read-only query over a telemetry store without any server (see :meth:`AppInsightsIngestion.query`)."""
+    return _read(Path(path), sql, params)
+
+
 def _read(path: Path, sql: str, params) -> pd.DataFrame:
     if not path.exists():
         raise ValidationError(f"no telemetry store at {path}; start an AppInsightsIngestion first")

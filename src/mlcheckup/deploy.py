@@ -26,8 +26,9 @@ import json
 import tempfile
 from pathlib import Path
 
+from ._lifecycle import State
 from ._process import session_dir
-from .appinsights import AppInsightsIngestion
+from .appinsights import AppInsightsIngestion, create_store, read_store
 from .endpoint import LocalEndpoint, ScoringError
 from .errors import ConfigurationError, ValidationError
 from .workspace import Mode
@@ -172,8 +173,17 @@ class LocalWorkspace:
             local.stop()
 
     def query(self, sql: str, params=None):
-        """Query the local App Insights tables with SQL (see :mod:`mlcheckup.appinsights`)."""
-        return self.app_insights.query(sql, params)
+        """Query the local App Insights tables with SQL (see :mod:`mlcheckup.appinsights`).
+
+        Reads the workspace's telemetry store directly (an empty one before any deployment sent
+        telemetry); no server is started for it.
+        """
+        if self._app_insights is not None and self._app_insights.state is State.RUNNING:
+            return self._app_insights.query(sql, params)  # also reports a failure of the running store
+        path = self.folder / "appinsights.sqlite"
+        if not path.exists():
+            create_store(path)
+        return read_store(path, sql, params)
 
     def close(self) -> None:
         """Stop every local endpoint and the App Insights ingestion."""

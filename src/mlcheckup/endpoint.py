@@ -92,6 +92,54 @@ def _link_model(model: Path, layout: Path) -> None:
         (shutil.copytree if model.is_dir() else shutil.copy2)(model, target)
 
 
+class _ServerLog:
+    """The server's console log, read from where the previous read stopped.
+
+    It keeps what the endpoint watches for (workers ready, a failed start, lost payloads), so a
+    long log is never read twice.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.ready = 0
+        self.failed = False
+        self.lost: Counter = Counter()
+        self._offset = 0
+        self._partial = b""
+
+    def update(self) -> None:
+        """Scan the lines written since the last call (a line still being written waits)."""
+        try:
+            with open(self.path, "rb") as log:
+                log.seek(self._offset)
+                chunk = log.read()
+        except FileNotFoundError:
+            return
+        self._offset += len(chunk)
+        *lines, self._partial = (self._partial + chunk).split(b"\n")
+        for raw in lines:
+            line = raw.decode(errors="replace")
+            self.ready += _READY in line
+            self.failed = self.failed or any(marker in line for marker in _FAILED)
+            found = _LOST_LINE.search(line)
+            if found:
+                self.lost[found.group(1)] += 1
+
+    def tail(self, lines: int) -> str:
+        """The last ``lines`` lines, read from the end of the file."""
+        if lines <= 0 or not self.path.exists():
+            return ""
+        with open(self.path, "rb") as log:
+            position = log.seek(0, os.SEEK_END)
+            data = b""
+            while position > 0 and data.count(b"\n") <= lines:
+                step = min(64 * 1024, position)
+                position -= step
+                log.seek(position)
+                data = log.read(step) + data
+        return "\n".join(data.decode(errors="replace").splitlines()[-lines:])
+
+
 def _whole(name: str, value, low: int, high: int | None, words: str) -> int:
     """``value`` as an int in [low, high]; a bool, a float with a fraction or text is a ValidationError."""
     ok = isinstance(value, int | float | str) and not isinstance(value, bool)
@@ -208,6 +256,7 @@ class LocalEndpoint(LoopbackAddress, Managed):
         #: This server's own gunicorn control socket (``gunicornc -s <path>``), if the path fits.
         self.control_socket: Path | None = None
         self._proc = None
+        self._log: _ServerLog | None = None
         self._http = requests.Session()
         self._http.trust_env = False  # never send loopback traffic through an HTTP(S)_PROXY of the laptop
 
@@ -347,12 +396,12 @@ class LocalEndpoint(LoopbackAddress, Managed):
         with tqdm(total=self.workers, desc=f"starting {self.label}", unit="worker", delay=2, file=sys.stdout,
                   leave=False) as bar:
             while True:
-                text = self.log_path.read_text(errors="replace")
-                ready = text.count(_READY)
+                self._server_log().update()
+                ready = self._log.ready
                 bar.update(min(ready, self.workers) - bar.n)
                 if self._proc.poll() is not None:
                     self._fail(f"the server exited with code {self._proc.returncode}")
-                if any(marker in text for marker in _FAILED):
+                if self._log.failed:
                     time.sleep(0.5)  # let the traceback reach the log
                     self._fail("score.py could not be loaded or its init() failed")
                 if ready >= self.workers and self._healthy():
@@ -452,18 +501,27 @@ class LocalEndpoint(LoopbackAddress, Managed):
                 f"{response.text[:200]!r}; run() must return something JSON can encode "
                 "(use endpoint.post() to read a raw answer)") from None
 
+    def _server_log(self) -> _ServerLog:
+        if self._log is None or self._log.path != self.log_path:
+            self._log = _ServerLog(self.log_path)
+        return self._log
+
     def logs(self, tail: int | None = None) -> str:
         """The server's console log (like ``get_logs`` in Azure); the last ``tail`` lines if given."""
         if self.log_path is None or not self.log_path.exists():
             return ""
-        text = self.log_path.read_text(errors="replace")
-        if tail is None:
-            return text
-        return "\n".join(text.splitlines()[-tail:]) if tail > 0 else ""
+        if tail is not None:
+            return self._server_log().tail(tail)
+        with open(self.log_path, encoding="utf-8", errors="replace") as log:
+            return log.read()
 
     def data_collection_errors(self) -> Counter:
         """Collected payloads lost so far, by reason (``queue_full``, ``undelivered``, ``error``)."""
-        return Counter(m.group(1) for m in map(_LOST_LINE.search, self.logs().splitlines()) if m)
+        if self.log_path is None:
+            return Counter()
+        log = self._server_log()
+        log.update()
+        return Counter(log.lost)
 
     def collected(self, collection: str, *, wait: bool = True, **kwargs):
         """The rows collected so far for ``collection`` (see :func:`mlcheckup.datacollector.read_collected`).
