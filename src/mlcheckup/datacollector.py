@@ -28,6 +28,7 @@ import os
 import re
 import threading
 import time
+import warnings
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -211,15 +212,36 @@ class DataCollectorSink(LoopbackService):
             self.last_received = time.monotonic()
         return 200, {}
 
-    def wait_idle(self, quiet: float = 0.5, timeout: float = 10.0) -> None:
-        """Return once no payload has arrived for ``quiet`` seconds (the Collector sends in the background)."""
+    def wait_for(self, collection: str, count: int, *, timeout: float = 10.0, lost=None) -> int:
+        """Wait until ``count`` payloads of ``collection`` have arrived; return how many did.
+
+        Parameters
+        ----------
+        lost : callable, optional
+            Returns the number of payloads known to be lost on the way (they will never come);
+            the wait ends when arrived + lost reaches ``count``.
+        """
+        deadline = time.monotonic() + timeout
+        while self.received[collection] + (lost() if lost else 0) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.received[collection]
+
+    def wait_idle(self, quiet: float = 0.5, timeout: float = 10.0) -> bool:
+        """Wait until no payload has arrived for ``quiet`` seconds (the Collector sends in the background).
+
+        A best effort for sampled collections, whose payload count is unknown; returns False, with
+        a :class:`DataCollectionWarning`, if payloads were still arriving after ``timeout`` s.
+        """
         deadline = time.monotonic() + timeout
         start = time.monotonic()
         while time.monotonic() < deadline:
             last = max(self.last_received, start)
             if time.monotonic() - last >= quiet:
-                return
+                return True
             time.sleep(0.05)
+        warnings.warn(DataCollectionWarning(f"{self.label}: payloads were still arriving after {timeout:g} s; "
+                                            "the rows read now may be incomplete"), stacklevel=3)
+        return False
 
     def read(self, collection: str, **kwargs) -> pd.DataFrame:
         """:func:`read_collected` for one collection of this sink."""

@@ -256,6 +256,7 @@ class LocalEndpoint(LoopbackAddress, Managed):
         #: This server's own gunicorn control socket (``gunicornc -s <path>``), if the path fits.
         self.control_socket: Path | None = None
         self._proc = None
+        self._scored = 0  # 2xx answers to POST /score sent through post(): one payload per collection each
         self._log: _ServerLog | None = None
         self._http = requests.Session()
         self._http.trust_env = False  # never send loopback traffic through an HTTP(S)_PROXY of the laptop
@@ -468,11 +469,14 @@ class LocalEndpoint(LoopbackAddress, Managed):
             data = json.dumps(payload)
             headers.setdefault("Content-Type", "application/json")
         try:
-            return self._http.post(self.url + path, data=data, headers=headers,
-                                   timeout=timeout or self.request_timeout)
+            response = self._http.post(self.url + path, data=data, headers=headers,
+                                       timeout=timeout or self.request_timeout)
         except requests.RequestException as error:
             raise ServerError(f"{self.label} did not answer ({type(error).__name__}: {error}); "
                               "check endpoint.logs() and endpoint.state") from error
+        if path == "/score" and 200 <= response.status_code < 300:
+            self._scored += 1
+        return response
 
     def invoke(self, payload, *, headers: dict | None = None, timeout: float | None = None):
         """Score ``payload`` and return the parsed JSON answer.
@@ -523,11 +527,32 @@ class LocalEndpoint(LoopbackAddress, Managed):
         log.update()
         return Counter(log.lost)
 
-    def collected(self, collection: str, *, wait: bool = True, **kwargs):
+    def _expected_payloads(self, collection: str) -> int | None:
+        """Payloads ``collection`` should have received so far; None when sampling makes it unknown."""
+        entry = collector_config(self.collections, self.sampling_rate)["collections"].get(collection)
+        if not entry or not entry.get("enabled", True):
+            return 0
+        return self._scored if entry.get("sampleRatePercentage", 100) >= 100 else None
+
+    def collected(self, collection: str, *, wait: bool = True, timeout: float = 10.0, **kwargs):
         """The rows collected so far for ``collection`` (see :func:`mlcheckup.datacollector.read_collected`).
 
-        With ``wait`` (default) it first waits until the Collector has been quiet for half a
-        second: it sends in the background, a few milliseconds after each request.
+        The Collector sends in the background, a few milliseconds after each request. With
+        ``wait`` (default) this first waits until the sink has one payload per request that
+        :meth:`post` (or :meth:`invoke`) got a 2xx answer to, as the course's score.py collects
+        inputs and outputs of every scored request; a sampled collection is waited for until it
+        has been quiet for half a second.
+
+        Warns
+        -----
+        DataCollectionWarning
+            If payloads are still missing after ``timeout`` seconds, or were lost on the way;
+            the rows returned then lack them.
+
+        Raises
+        ------
+        ServerError
+            If the endpoint collects nothing, or the sink failed to store a payload.
 
         Taught in lesson 02.
         """
@@ -535,7 +560,19 @@ class LocalEndpoint(LoopbackAddress, Managed):
             raise ServerError(f"{self.label} collects no data; create it with collections=('model_inputs', "
                               "'model_outputs') or deploy with a data_collector")
         if wait and self._state is State.RUNNING:
-            self.sink.wait_idle()
+            expected = self._expected_payloads(collection)
+            if expected is None:
+                self.sink.wait_idle(timeout=timeout)
+            else:
+                def lost() -> int:
+                    return sum(self.data_collection_errors().values())
+
+                arrived = self.sink.wait_for(collection, expected, timeout=timeout, lost=lost)
+                if arrived + lost() < expected:
+                    warnings.warn(DataCollectionWarning(
+                        f"only {arrived} of {expected} {collection} payloads arrived within {timeout:g} s "
+                        f"(one per scored request); these rows are incomplete: call collected() again, "
+                        "or pass a longer timeout="), stacklevel=2)
         self.sink.check()  # a payload the sink failed to store is missing: say so, do not return less
         lost = self.data_collection_errors()
         if sum(lost.values()):
