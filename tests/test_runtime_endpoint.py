@@ -208,8 +208,18 @@ def test_init_failure_is_a_clear_error_with_the_log_tail(project, tmp_path):
                       "def run(raw_data):\n    return raw_data\n")
     with AppInsightsIngestion() as ingestion:
         endpoint = LocalEndpoint(broken, project.model_dir, app_insights=ingestion)
+        waited = []
+        wait = endpoint._await_exception_telemetry
+
+        def timed_wait(*args, **kwargs):
+            began = time.monotonic()
+            wait(*args, **kwargs)
+            waited.append(time.monotonic() - began)
+
+        endpoint._await_exception_telemetry = timed_wait
         with pytest.raises(ServerError) as caught:
             endpoint.start()
+    assert waited and waited[0] < 2.0  # F32: at most ~1.5 s for the exception report, not up to 7 s
     message = str(caught.value)
     assert "failed to start" in message and "RuntimeError: model file is corrupt" in message
     head, tail = message.split("up to the error:\n")
