@@ -75,16 +75,30 @@ class _Poller:
 
 
 class _Operations:
+    """One operation group: records every call, and keeps what was created like the service would."""
+
     def __init__(self, calls, group):
-        self.calls, self.group = calls, group
+        self.calls, self.group, self.created = calls, group, {}
 
     def __getattr__(self, method):
         def record(*args, **kwargs):
+            from azure.core.exceptions import ResourceNotFoundError
+
             self.calls.append((self.group, method, args, kwargs))
             if method == "invoke":
                 return json.dumps({"echo": json.loads(open(kwargs["request_file"]).read())})
             if method == "get_logs":
                 return "log line"
+            if method == "get":
+                if kwargs["name"] not in self.created:
+                    raise ResourceNotFoundError(f"{kwargs['name']} not found")
+                return self.created[kwargs["name"]]
+            if method == "list":
+                return [d for d in self.created.values() if d.endpoint_name == kwargs["endpoint_name"]]
+            if method == "begin_create_or_update":
+                self.created[args[0].name] = args[0]
+            if method == "begin_delete":
+                self.created.pop(kwargs["name"], None)
             return _Poller(args[0] if args else None)
 
         return record
@@ -98,6 +112,10 @@ class RecordingMLClient:
         self.online_endpoints = _Operations(self.calls, "online_endpoints")
         self.online_deployments = _Operations(self.calls, "online_deployments")
 
+    def writes(self):
+        """The calls that would change something in Azure."""
+        return [(group, method) for group, method, _, _ in self.calls if method.startswith("begin_")]
+
 
 def test_azure_deploy_sends_the_same_entities_then_routes_traffic(built):
     endpoint, deployment = built
@@ -106,11 +124,11 @@ def test_azure_deploy_sends_the_same_entities_then_routes_traffic(built):
     deployed = workspace.deploy(endpoint, deployment)
     assert isinstance(deployed, Deployed) and deployed.local is None
     steps = [(group, method) for group, method, _, _ in client.calls]
-    assert steps == [("online_endpoints", "begin_create_or_update"), ("online_deployments", "begin_create_or_update"),
-                     ("online_endpoints", "begin_create_or_update")]
-    assert client.calls[1][2][0] is deployment and client.calls[0][2][0] is endpoint
+    assert steps == [("online_endpoints", "get"), ("online_endpoints", "begin_create_or_update"),
+                     ("online_deployments", "begin_create_or_update"), ("online_endpoints", "begin_create_or_update")]
+    assert client.calls[2][2][0] is deployment and client.calls[1][2][0] is endpoint
     assert endpoint.traffic == {"blue": 100}
-    entities.validate(client.calls[1][2][0])  # what would go to Azure passes the schema
+    entities.validate(client.calls[2][2][0])  # what would go to Azure passes the schema
 
 
 def test_azure_invoke_logs_and_teardown_use_the_sdk_shapes(built):
@@ -193,3 +211,28 @@ def test_querying_a_workspace_starts_no_server(tmp_path):
         assert workspace._app_insights is None
     finally:
         workspace.close()
+
+
+def test_azure_traffic_always_sums_to_100_percent(project):
+    """F8: a second deployment takes its share from the others, never on top of them."""
+    from runtime_support import digits_entities
+
+    endpoint, blue = digits_entities(project)
+    _, green = digits_entities(project)
+    green.name = "green"
+    client = RecordingMLClient()
+    workspace = AzureWorkspace(Mode("azure", "test"), client)
+    workspace.deploy(endpoint, blue)
+    assert endpoint.traffic == {"blue": 100}
+    workspace.deploy(endpoint, green, traffic=10)  # a canary
+    assert endpoint.traffic == {"blue": 90, "green": 10}
+    workspace.deploy(endpoint, green)  # all traffic to the deployment just deployed
+    assert endpoint.traffic == {"blue": 0, "green": 100}
+    workspace.deploy(endpoint, blue, traffic={"blue": 25, "green": 75})
+    assert endpoint.traffic == {"blue": 25, "green": 75}
+    writes = client.writes()
+    for traffic, words in (({"blue": 50, "green": 40}, r"sum to 100 \(got 90:"), (120, r"from 0 to 100 \(got 120\)"),
+                           ({"red": 100}, "no deployment 'red'"), ("10%", r"from 0 to 100 \(got '10%'\)")):
+        with pytest.raises(ValidationError, match=words):
+            workspace.deploy(endpoint, blue, traffic=traffic)
+    assert client.writes() == writes  # refused before anything changed in Azure

@@ -46,6 +46,57 @@ def _check_pair(endpoint, deployment) -> None:
                               f"not {endpoint.name!r}; build it with endpoint_name={endpoint.name!r}")
 
 
+def _percent(what: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) or not 0 <= value <= 100:
+        raise ValidationError(f"{what} must be a whole percentage from 0 to 100 (got {value!r})")
+    return int(value)
+
+
+def _check_traffic(traffic) -> int | dict[str, int] | None:
+    """A ``traffic`` argument: None, a share for the deployment, or ``{deployment: share}`` summing to 100."""
+    if traffic is None:
+        return None
+    if isinstance(traffic, dict):
+        shares = {str(name): _percent(f"traffic[{name!r}]", share) for name, share in traffic.items()}
+        if sum(shares.values()) != 100:
+            raise ValidationError(f"traffic shares must sum to 100 (got {sum(shares.values())}: {shares}); "
+                                  "Azure refuses an endpoint whose traffic does not")
+        return shares
+    return _percent("traffic", traffic)
+
+
+def _split(total: int, weights: dict[str, int]) -> dict[str, int]:
+    """``total`` percent shared in proportion to ``weights`` (equally if they are all 0), in whole percents."""
+    base = sum(weights.values())
+    exact = {name: total * (weight / base if base else 1 / len(weights)) for name, weight in weights.items()}
+    shares = {name: int(value) for name, value in exact.items()}
+    by_remainder = sorted(exact, key=lambda name: exact[name] - shares[name], reverse=True)
+    for name in by_remainder[:total - sum(shares.values())]:
+        shares[name] += 1
+    return shares
+
+
+def _new_traffic(current: dict, deployment: str, traffic) -> dict[str, int]:
+    """The endpoint's traffic once ``deployment`` is deployed with ``traffic``: it always sums to 100.
+
+    None sends all traffic to ``deployment``; a number gives it that share and the other
+    deployments the rest, in proportion to their current shares; a dict is taken as it is.
+    """
+    names = list(dict.fromkeys([*current, deployment]))
+    if isinstance(traffic, dict):
+        unknown = sorted(set(traffic) - set(names))
+        if unknown:
+            raise ValidationError(f"traffic gives a share to {unknown}, but the endpoint has no deployment "
+                                  f"{unknown[0]!r} (it has {names})")
+        return {name: traffic.get(name, 0) for name in names}
+    share = 100 if traffic is None else traffic
+    others = {name: int(current.get(name) or 0) for name in names if name != deployment}
+    if share < 100 and not others:
+        raise ValidationError(f"traffic={share} leaves {100 - share}% of the requests with no other deployment to "
+                              f"go to; deploy {deployment} with traffic=100 (the default), or deploy another first")
+    return {**(_split(100 - share, others) if others else {}), deployment: share}
+
+
 class Deployed:
     """A deployment that is up, locally or in Azure: invoke it, read its logs, tear it down.
 
@@ -212,15 +263,36 @@ class AzureWorkspace:
     def __repr__(self) -> str:
         return f"<AzureWorkspace {getattr(self.ml_client, 'workspace_name', '?')}: {self.mode}>"
 
-    def deploy(self, endpoint, deployment, *, traffic: int = 100) -> Deployed:
-        """Create or update the endpoint and the deployment, then send ``traffic`` % to it.
+    def _live_traffic(self, endpoint_name: str) -> dict:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            live = self.ml_client.online_endpoints.get(name=endpoint_name)
+        except ResourceNotFoundError:
+            return {}
+        return dict(getattr(live, "traffic", None) or {})
+
+    def deploy(self, endpoint, deployment, *, traffic: int | dict | None = None) -> Deployed:
+        """Create or update the endpoint and the deployment, then route the endpoint's traffic.
+
+        Parameters
+        ----------
+        traffic : int or dict, optional
+            None (default) sends all requests to ``deployment``; a whole percentage sends that
+            share to it and the rest to the endpoint's other deployments, in proportion to their
+            current shares (a canary: ``traffic=10``); ``{"blue": 90, "green": 10}`` is used as
+            given. The endpoint's traffic always sums to 100, as Azure requires.
 
         Each step waits for Azure (``.result()``); a managed deployment takes several minutes.
         """
         _check_pair(endpoint, deployment)
+        traffic = _check_traffic(traffic)
+        current = self._live_traffic(endpoint.name)
+        routed = _new_traffic(current, deployment.name, traffic)  # refused here, before anything changes
+        endpoint.traffic = current  # the endpoint update must not route to deployments not yet there
         self.ml_client.online_endpoints.begin_create_or_update(endpoint).result()
         self.ml_client.online_deployments.begin_create_or_update(deployment).result()
-        endpoint.traffic = {**(endpoint.traffic or {}), deployment.name: traffic}
+        endpoint.traffic = routed
         self.ml_client.online_endpoints.begin_create_or_update(endpoint).result()
         return Deployed(self, endpoint.name, deployment.name)
 
