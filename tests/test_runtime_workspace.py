@@ -94,11 +94,15 @@ class _Operations:
                     raise ResourceNotFoundError(f"{kwargs['name']} not found")
                 return self.created[kwargs["name"]]
             if method == "list":
+                if kwargs["endpoint_name"] not in self.endpoints:
+                    raise ResourceNotFoundError(f"endpoint {kwargs['endpoint_name']} not found")
                 return [d for d in self.created.values() if d.endpoint_name == kwargs["endpoint_name"]]
             if method == "begin_create_or_update":
                 self.created[args[0].name] = args[0]
             if method == "begin_delete":
-                self.created.pop(kwargs["name"], None)
+                if kwargs["name"] not in self.created:
+                    raise ResourceNotFoundError(f"{kwargs['name']} not found")
+                self.created.pop(kwargs["name"])
             return _Poller(args[0] if args else None)
 
         return record
@@ -111,6 +115,7 @@ class RecordingMLClient:
         self.calls = []
         self.online_endpoints = _Operations(self.calls, "online_endpoints")
         self.online_deployments = _Operations(self.calls, "online_deployments")
+        self.online_deployments.endpoints = self.online_endpoints.created
 
     def writes(self):
         """The calls that would change something in Azure."""
@@ -136,12 +141,13 @@ def test_azure_invoke_logs_and_teardown_use_the_sdk_shapes(built):
     deployed = Deployed(AzureWorkspace(Mode("azure", "test"), client), "digits-endpoint", "blue")
     assert deployed.invoke({"data": [[0] * 64]}) == {"echo": {"data": [[0] * 64]}}
     assert deployed.logs(lines=5) == "log line"
+    client.online_endpoints.created["digits-endpoint"] = object()  # deployed earlier: blue is its only deployment
     deployed.teardown()
-    (_, _, _, invoke), (_, _, _, logs), (_, method, _, delete) = client.calls
+    (_, _, _, invoke), (_, _, _, logs), (_, listed, _, _), (_, method, _, delete) = client.calls
     assert invoke["endpoint_name"] == "digits-endpoint" and invoke["deployment_name"] == "blue"
     assert invoke["request_file"].endswith("request.json")
     assert logs == {"name": "blue", "endpoint_name": "digits-endpoint", "lines": 5}
-    assert (method, delete) == ("begin_delete", {"name": "digits-endpoint"})
+    assert (listed, method, delete) == ("list", "begin_delete", {"name": "digits-endpoint"})
     with pytest.raises(ConfigurationError, match="data asset digits-endpoint-blue-model_inputs"):
         deployed.collected("model_inputs")
     with pytest.raises(ConfigurationError, match="KQL"):
@@ -236,3 +242,44 @@ def test_azure_traffic_always_sums_to_100_percent(project):
         with pytest.raises(ValidationError, match=words):
             workspace.deploy(endpoint, blue, traffic=traffic)
     assert client.writes() == writes  # refused before anything changed in Azure
+
+
+def test_azure_teardown_of_a_deployment_deletes_that_deployment_only(project):
+    """F16: a canary's teardown gives its share back and deletes it; the endpoint goes with its last deployment."""
+    from runtime_support import digits_entities
+
+    endpoint, blue = digits_entities(project)
+    _, green = digits_entities(project)
+    green.name = "green"
+    client = RecordingMLClient()
+    workspace = AzureWorkspace(Mode("azure", "test"), client)
+    workspace.deploy(endpoint, blue)
+    canary = workspace.deploy(endpoint, green, traffic=10)
+    before = len(client.calls)
+    canary.teardown()
+    writes = [(group, method, args[0].traffic if args else kwargs) for group, method, args, kwargs
+              in client.calls[before:] if method.startswith("begin_")]
+    assert writes == [("online_endpoints", "begin_create_or_update", {"blue": 100}),
+                      ("online_deployments", "begin_delete", {"name": "green", "endpoint_name": "digits-endpoint"})]
+    Deployed(workspace, "digits-endpoint", "blue").teardown()
+    assert client.calls[-1][1:] == ("begin_delete", (), {"name": "digits-endpoint"})
+    Deployed(workspace, "digits-endpoint", "blue").teardown()  # twice does nothing
+    assert client.calls[-1][1] != "begin_delete"
+
+
+@pytest.mark.slow
+def test_local_teardown_of_a_deployment_stops_that_deployment_only(project, tmp_path):
+    """F16: locally too, Deployed.teardown() stops its own server; the endpoint-wide teardown stays on the workspace."""
+    from runtime_support import digits_entities
+
+    endpoint, blue = digits_entities(project, app_insights=False, collections=None)
+    _, green = digits_entities(project, app_insights=False, collections=None)
+    green.name = "green"
+    with LocalWorkspace(Mode("local", "test")) as workspace:
+        on_blue = workspace.deploy(endpoint, blue)
+        on_green = workspace.deploy(endpoint, green)
+        on_green.teardown()
+        assert on_green.local.state.value == "stopped" and on_blue.local.state.value == "running"
+        assert workspace.invoke("digits-endpoint", digits_payload(1))["predictions"]  # blue answers
+        workspace.teardown("digits-endpoint")
+        assert on_blue.local.state.value == "stopped"

@@ -9,7 +9,8 @@
     with workspace.deploy(endpoint, deployment) as deployed:
         deployed.invoke({"data": rows})                     # parsed JSON answer
         print(deployed.logs(lines=20))                      # the server's console log
-    # leaving the block tears the deployment down (locally: stops the server)
+    # leaving the block tears this deployment down (locally: stops its server; in Azure: deletes
+    # it), and the endpoint with it when it was the endpoint's last deployment
 
 Locally the deployment runs on the real inference server (:class:`~mlcheckup.endpoint.LocalEndpoint`)
 with the data collector sink and App Insights ingestion of :mod:`mlcheckup.datacollector` and
@@ -100,8 +101,8 @@ def _new_traffic(current: dict, deployment: str, traffic) -> dict[str, int]:
 class Deployed:
     """A deployment that is up, locally or in Azure: invoke it, read its logs, tear it down.
 
-    Use it as a context manager to tear the deployment down at the end of the block (in Azure
-    that deletes the endpoint and stops its billing).
+    Use it as a context manager to tear the deployment down at the end of the block; when it
+    is the endpoint's last deployment the endpoint goes too (in Azure that stops its billing).
     """
 
     def __init__(self, workspace, endpoint_name: str, deployment_name: str, local: LocalEndpoint | None = None):
@@ -127,8 +128,13 @@ class Deployed:
         return self.workspace.logs(self.endpoint_name, self.deployment_name, lines=lines)
 
     def teardown(self) -> None:
-        """Stop the deployment (locally) or delete its endpoint (Azure)."""
-        self.workspace.teardown(self.endpoint_name)
+        """Remove this deployment: locally stop its server, in Azure delete it.
+
+        Its traffic share goes to the endpoint's other deployments; an endpoint left with no
+        deployment is removed too (``workspace.teardown(endpoint_name)`` removes a whole
+        endpoint). Tearing down twice does nothing.
+        """
+        self.workspace.teardown(self.endpoint_name, self.deployment_name)
 
     def collected(self, collection: str = "model_inputs", **kwargs):
         """The rows collected so far (local mode; see :meth:`LocalEndpoint.collected`).
@@ -218,10 +224,17 @@ class LocalWorkspace:
         """Console log of a local deployment (as ``ml_client.online_deployments.get_logs``)."""
         return self._endpoint(endpoint_name, deployment_name).logs(tail=lines)
 
-    def teardown(self, endpoint_name: str) -> None:
-        """Stop every deployment of ``endpoint_name``. Tearing down twice does nothing."""
-        for local in self._endpoints.pop(endpoint_name, {}).values():
-            local.stop()
+    def teardown(self, endpoint_name: str, deployment_name: str | None = None) -> None:
+        """Stop one deployment of ``endpoint_name``, or all of them (``deployment_name`` None).
+
+        An endpoint left with no deployment is gone, as in Azure. Tearing down twice does nothing.
+        """
+        running = self._endpoints.get(endpoint_name, {})
+        names = list(running) if deployment_name is None else [deployment_name] * (deployment_name in running)
+        for name in reversed(names):
+            running.pop(name).stop()
+        if not running:
+            self._endpoints.pop(endpoint_name, None)
 
     def query(self, sql: str, params=None):
         """Query the local App Insights tables with SQL (see :mod:`mlcheckup.appinsights`).
@@ -315,9 +328,33 @@ class AzureWorkspace:
         return self.ml_client.online_deployments.get_logs(name=deployment_name, endpoint_name=endpoint_name,
                                                           lines=lines)
 
-    def teardown(self, endpoint_name: str) -> None:
-        """Delete the endpoint and its deployments (``begin_delete``), and wait for it."""
-        self.ml_client.online_endpoints.begin_delete(name=endpoint_name).result()
+    def teardown(self, endpoint_name: str, deployment_name: str | None = None) -> None:
+        """Delete one deployment of ``endpoint_name``, or the endpoint with all its deployments.
+
+        A deployment with a traffic share first gives it to the others (Azure refuses to delete
+        a deployment that still receives traffic); the endpoint's last deployment takes the
+        endpoint with it. Each step waits for Azure; tearing down twice does nothing.
+        """
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            if deployment_name is not None:
+                others = [d.name for d in self.ml_client.online_deployments.list(endpoint_name=endpoint_name)
+                          if d.name != deployment_name]
+                if others:
+                    self._remove_deployment(endpoint_name, deployment_name, others)
+                    return
+            self.ml_client.online_endpoints.begin_delete(name=endpoint_name).result()
+        except ResourceNotFoundError:
+            pass  # already gone
+
+    def _remove_deployment(self, endpoint_name: str, deployment_name: str, others: list[str]) -> None:
+        live = self.ml_client.online_endpoints.get(name=endpoint_name)
+        traffic = dict(getattr(live, "traffic", None) or {})
+        if traffic.pop(deployment_name, 0):
+            live.traffic = _split(100, {name: int(traffic.get(name) or 0) for name in others})
+            self.ml_client.online_endpoints.begin_create_or_update(live).result()
+        self.ml_client.online_deployments.begin_delete(name=deployment_name, endpoint_name=endpoint_name).result()
 
     def query(self, sql: str, params=None):
         """Not available in Azure mode: query App Insights with KQL (portal, Logs)."""
