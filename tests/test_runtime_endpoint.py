@@ -242,7 +242,7 @@ def test_invoke_raises_scoring_error_on_a_refused_request(project):
             endpoint.invoke({"data": [[1, 2, 3]]})
         assert caught.value.status == 400
         assert endpoint.invoke(digits_payload(1))["predictions"]
-        log = endpoint.logs(tail=50)
+        log = endpoint.logs(lines=50)  # the same name as Deployed.logs and Azure's get_logs (F30)
     assert "refused request" in log and "data collection is off" in endpoint.logs()
 
 
@@ -279,7 +279,7 @@ def test_a_non_json_answer_and_a_zero_line_log_are_handled(project, tmp_path, mo
     assert len(str(caught.value)) < 400  # quotes the first 200 characters only
     endpoint.folder = tmp_path
     (tmp_path / "server.log").write_text("one\ntwo\nthree\n")
-    assert endpoint.logs(tail=0) == "" and endpoint.logs(tail=2) == "two\nthree"
+    assert endpoint.logs(lines=0) == "" and endpoint.logs(lines=2) == "two\nthree"
     assert endpoint.logs() == "one\ntwo\nthree\n"
 
 
@@ -332,7 +332,7 @@ def test_the_server_log_is_read_from_where_the_last_read_stopped(project, tmp_pa
     with open(log, "a") as out:
         out.write("ivered): model_outputs: refused\nlast line\n")
     assert endpoint.data_collection_errors() == {"queue_full": 1, "undelivered": 2}
-    assert endpoint.logs(tail=2) == f"{LOST_MARKER} (undelivered): model_outputs: refused\nlast line"
+    assert endpoint.logs(lines=2) == f"{LOST_MARKER} (undelivered): model_outputs: refused\nlast line"
 
 
 def test_collected_waits_for_one_payload_per_scored_request(project):

@@ -277,9 +277,26 @@ def test_local_teardown_of_a_deployment_stops_that_deployment_only(project, tmp_
     green.name = "green"
     with LocalWorkspace(Mode("local", "test")) as workspace:
         on_blue = workspace.deploy(endpoint, blue)
-        on_green = workspace.deploy(endpoint, green)
+        on_green = workspace.deploy(endpoint, green, traffic=10)  # the same call as in Azure (F30)
+        assert workspace.invoke("digits-endpoint", digits_payload(1))["predictions"]  # the 90 % answers
+        assert "POST /score" in on_blue.local.logs(lines=5) and "POST /score" not in on_green.local.logs()
         on_green.teardown()
         assert on_green.local.state.value == "stopped" and on_blue.local.state.value == "running"
         assert workspace.invoke("digits-endpoint", digits_payload(1))["predictions"]  # blue answers
         workspace.teardown("digits-endpoint")
         assert on_blue.local.state.value == "stopped"
+
+
+def test_both_workspaces_deploy_with_the_same_signature(project):
+    """F30: the same deploy(...) call runs in both modes; workers= becomes WORKER_COUNT in Azure."""
+    import inspect
+
+    def shape(method):
+        return [(p.name, p.kind) for p in inspect.signature(method).parameters.values()]
+
+    assert shape(LocalWorkspace.deploy) == shape(AzureWorkspace.deploy)
+    endpoint, deployment = __import__("runtime_support").digits_entities(project)
+    client = RecordingMLClient()
+    AzureWorkspace(Mode("azure", "test"), client).deploy(endpoint, deployment, traffic=100, workers=2,
+                                                         start_timeout=30)  # a local-only option: ignored
+    assert client.online_deployments.created["blue"].environment_variables["WORKER_COUNT"] == "2"

@@ -30,7 +30,7 @@ from pathlib import Path
 from ._lifecycle import State
 from ._process import session_dir
 from .appinsights import AppInsightsIngestion, create_store, read_store
-from .endpoint import LocalEndpoint, ScoringError
+from .endpoint import LocalEndpoint, ScoringError, _whole
 from .errors import ConfigurationError, ValidationError
 from .workspace import Mode
 
@@ -174,6 +174,7 @@ class LocalWorkspace:
         self.folder = Path(tempfile.mkdtemp(prefix="workspace-", dir=_workspaces()))
         self._app_insights: AppInsightsIngestion | None = None
         self._endpoints: dict[str, dict[str, LocalEndpoint]] = {}
+        self._traffic: dict[str, dict[str, int]] = {}
 
     def __repr__(self) -> str:
         return f"<LocalWorkspace: {self.mode}>"
@@ -185,20 +186,34 @@ class LocalWorkspace:
             self._app_insights = AppInsightsIngestion(self.folder / "appinsights.sqlite").start()
         return self._app_insights
 
-    def deploy(self, endpoint, deployment, *, workers: int | None = None, **kwargs) -> Deployed:
+    def deploy(self, endpoint, deployment, *, traffic: int | dict | None = None, workers: int | None = None,
+               **local_options) -> Deployed:
         """Start ``deployment`` of ``endpoint`` on the local inference server; return its handle.
 
-        ``kwargs`` go to :meth:`LocalEndpoint.from_deployment` (``port``, ``start_timeout`` ...).
+        Parameters
+        ----------
+        traffic : int or dict, optional
+            As :meth:`AzureWorkspace.deploy` (checked the same way). Azure splits requests by
+            these shares; here :meth:`invoke` without ``deployment_name`` goes to the deployment
+            with the largest share.
+        workers : int, optional
+            gunicorn workers; by default the deployment's ``WORKER_COUNT`` environment variable
+            (as in Azure), else the workspace's ``workers``.
+        **local_options
+            Go to :meth:`LocalEndpoint.from_deployment` (``port``, ``start_timeout`` ...).
         """
         _check_pair(endpoint, deployment)
         running = self._endpoints.setdefault(endpoint.name, {})
+        routed = _new_traffic(self._traffic.get(endpoint.name, {}), deployment.name, _check_traffic(traffic))
         if deployment.name in running:
             running.pop(deployment.name).stop()  # an update replaces the deployment, as in Azure
         app_insights = self.app_insights if deployment.app_insights_enabled else None
-        kwargs.setdefault("data_root", self.folder)  # collected data outlives redeployments, as in Azure
-        local = LocalEndpoint.from_deployment(deployment, app_insights=app_insights,
-                                              workers=workers or self.workers, **kwargs)
+        local_options.setdefault("data_root", self.folder)  # collected data outlives redeployments, as in Azure
+        if workers is not None or not (deployment.environment_variables or {}).get("WORKER_COUNT"):
+            local_options["workers"] = workers or self.workers
+        local = LocalEndpoint.from_deployment(deployment, app_insights=app_insights, **local_options)
         running[deployment.name] = local.start()
+        self._traffic[endpoint.name] = routed
         return Deployed(self, endpoint.name, deployment.name, local)
 
     def _endpoint(self, endpoint_name: str, deployment_name: str | None) -> LocalEndpoint:
@@ -207,10 +222,12 @@ class LocalWorkspace:
             raise ValidationError(f"no local endpoint named {endpoint_name!r} is running; "
                                   f"running: {sorted(self._endpoints) or 'none'} (deploy it first)")
         if deployment_name is None:
-            if len(running) > 1:
-                raise ValidationError(f"endpoint {endpoint_name!r} has deployments {sorted(running)}; "
-                                      "pass deployment_name=")
-            deployment_name = next(iter(running))
+            shares = {name: self._traffic.get(endpoint_name, {}).get(name, 0) for name in running}
+            top = [name for name, share in shares.items() if share == max(shares.values())]
+            if len(top) > 1:
+                raise ValidationError(f"endpoint {endpoint_name!r} has deployments {sorted(running)} with the same "
+                                      f"traffic ({shares}); pass deployment_name=")
+            deployment_name = top[0]
         if deployment_name not in running:
             raise ValidationError(f"endpoint {endpoint_name!r} has no deployment {deployment_name!r} "
                                   f"(it has {sorted(running)})")
@@ -222,7 +239,7 @@ class LocalWorkspace:
 
     def logs(self, endpoint_name: str, deployment_name: str, *, lines: int = 50) -> str:
         """Console log of a local deployment (as ``ml_client.online_deployments.get_logs``)."""
-        return self._endpoint(endpoint_name, deployment_name).logs(tail=lines)
+        return self._endpoint(endpoint_name, deployment_name).logs(lines=lines)
 
     def teardown(self, endpoint_name: str, deployment_name: str | None = None) -> None:
         """Stop one deployment of ``endpoint_name``, or all of them (``deployment_name`` None).
@@ -233,8 +250,12 @@ class LocalWorkspace:
         names = list(running) if deployment_name is None else [deployment_name] * (deployment_name in running)
         for name in reversed(names):
             running.pop(name).stop()
+        traffic = self._traffic.get(endpoint_name, {})
+        if any(traffic.pop(name, 0) for name in names) and running:  # its share goes to the others
+            self._traffic[endpoint_name] = _split(100, {name: traffic.get(name, 0) for name in running})
         if not running:
             self._endpoints.pop(endpoint_name, None)
+            self._traffic.pop(endpoint_name, None)
 
     def query(self, sql: str, params=None):
         """Query the local App Insights tables with SQL (see :mod:`mlcheckup.appinsights`).
@@ -285,7 +306,8 @@ class AzureWorkspace:
             return {}
         return dict(getattr(live, "traffic", None) or {})
 
-    def deploy(self, endpoint, deployment, *, traffic: int | dict | None = None) -> Deployed:
+    def deploy(self, endpoint, deployment, *, traffic: int | dict | None = None, workers: int | None = None,
+               **local_options) -> Deployed:
         """Create or update the endpoint and the deployment, then route the endpoint's traffic.
 
         Parameters
@@ -295,11 +317,20 @@ class AzureWorkspace:
             share to it and the rest to the endpoint's other deployments, in proportion to their
             current shares (a canary: ``traffic=10``); ``{"blue": 90, "green": 10}`` is used as
             given. The endpoint's traffic always sums to 100, as Azure requires.
+        workers : int, optional
+            Inference server workers per instance: set as the deployment's ``WORKER_COUNT``
+            environment variable, which the server reads.
+        **local_options
+            Options of the local server (``port``, ``start_timeout`` ...): accepted and ignored
+            here, so that a notebook's ``deploy(...)`` call runs unchanged in both modes.
 
         Each step waits for Azure (``.result()``); a managed deployment takes several minutes.
         """
         _check_pair(endpoint, deployment)
         traffic = _check_traffic(traffic)
+        if workers is not None:
+            deployment.environment_variables = {**(deployment.environment_variables or {}),
+                                                "WORKER_COUNT": str(_whole("workers", workers, 1, None, "of at least 1"))}
         current = self._live_traffic(endpoint.name)
         routed = _new_traffic(current, deployment.name, traffic)  # refused here, before anything changes
         endpoint.traffic = current  # the endpoint update must not route to deployments not yet there

@@ -268,7 +268,8 @@ class LocalEndpoint(LoopbackAddress, Managed):
         """A local endpoint for an Azure ``ManagedOnlineDeployment`` (see :mod:`mlcheckup.entities`).
 
         Uses its code folder and scoring script, model path, name and version, data collector
-        and environment variables; App Insights only if ``app_insights_enabled`` and
+        and environment variables (``WORKER_COUNT`` sets the workers, as in Azure, unless
+        ``workers`` is given); App Insights only if ``app_insights_enabled`` and
         ``app_insights`` is given.
 
         Raises
@@ -290,6 +291,8 @@ class LocalEndpoint(LoopbackAddress, Managed):
                                   "scoring_script='score.py')")
         config = data_collector_config(deployment)["collections"]
         environment = dict(deployment.environment_variables or {})
+        if "workers" not in kwargs and environment.get("WORKER_COUNT"):  # the server's own setting, as in Azure
+            kwargs["workers"] = environment["WORKER_COUNT"]
         timeout = getattr(deployment.request_settings, "request_timeout_ms", None)
         if timeout:  # Azure stops a request after request_timeout_ms; the server's own limit does the same here
             environment.setdefault("SCORING_TIMEOUT_MS", str(timeout))
@@ -519,12 +522,12 @@ class LocalEndpoint(LoopbackAddress, Managed):
             self._log = _ServerLog(self.log_path)
         return self._log
 
-    def logs(self, tail: int | None = None) -> str:
-        """The server's console log (like ``get_logs`` in Azure); the last ``tail`` lines if given."""
+    def logs(self, lines: int | None = None) -> str:
+        """The server's console log (like ``get_logs`` in Azure); the last ``lines`` lines if given."""
         if self.log_path is None or not self.log_path.exists():
             return ""
-        if tail is not None:
-            return self._server_log().tail(tail)
+        if lines is not None:
+            return self._server_log().tail(lines)
         with open(self.log_path, encoding="utf-8", errors="replace") as log:
             return log.read()
 
