@@ -58,7 +58,7 @@ def test_the_real_collector_delivers_every_payload(collected):
 
 def test_one_jsonl_line_per_payload_in_azures_hourly_layout(collected):
     sink, _ = collected
-    files = list(collection_folder(sink.root, "digits-endpoint", "blue", "model_inputs").rglob("*.jsonl"))
+    files = sorted(collection_folder(sink.root, "digits-endpoint", "blue", "model_inputs").rglob("*.jsonl"))
     assert len(files) >= 1
     year, month, day, hour = files[0].parts[-5:-1]
     assert len(year) == 4 and len(month) == len(day) == len(hour) == 2
@@ -89,11 +89,28 @@ def test_the_reader_gives_one_row_per_record_with_azures_row_correlation_ids(col
 
 
 def test_the_reader_keeps_the_hours_of_a_data_window(collected):
+    """F21: whatever the clock said, even if the 25 payloads straddle an hour boundary."""
     sink, _ = collected
-    stamp = sink.read("model_inputs", with_time=True)["time"].iloc[0]
-    assert len(sink.read("model_inputs", start=stamp.floor("h"), end=stamp.floor("h") + pd.Timedelta("1h"))) == 50
-    assert len(sink.read("model_inputs", start=stamp.floor("h") + pd.Timedelta("1h"))) == 0
-    assert len(sink.read("model_inputs", end=stamp.floor("h"))) == 0
+    hours = sink.read("model_inputs", with_time=True)["time"].dt.floor("h")
+    first, last, hour = hours.min(), hours.max(), pd.Timedelta("1h")
+    assert len(sink.read("model_inputs", start=first, end=first + hour)) == (hours == first).sum()
+    assert len(sink.read("model_inputs", start=first, end=last + hour)) == 50
+    assert len(sink.read("model_inputs", start=last + hour)) == 0
+    assert len(sink.read("model_inputs", end=first)) == 0
+
+
+def test_payloads_either_side_of_an_hour_go_to_their_own_hourly_files(tmp_path):
+    """F21: the hour boundary itself, on a fixed clock (ce-time), instead of whatever time the test runs."""
+    with DataCollectorSink("e", "d", root=tmp_path) as sink:
+        for stamp, value in ((1795787999, 1.0), (1795788000, 2.0)):  # 2026-11-27 13:59:59 and 14:00:00 UTC
+            requests.post(sink.url + "/modeldata/log", data=json.dumps([{"x": value}]), timeout=5,
+                          headers={"ce-type": "azureml.inference.model_inputs", "ce-time": str(stamp)})
+        sink.check()
+    hours = sorted(p.relative_to(sink.folder("model_inputs")).parent.as_posix()
+                   for p in sink.folder("model_inputs").rglob("*.jsonl"))
+    assert hours == ["2026/11/27/13", "2026/11/27/14"]
+    assert sink.read("model_inputs", start="2026-11-27 13:00", end="2026-11-27 14:00")["x"].tolist() == [1.0]
+    assert sink.read("model_inputs", start="2026-11-27 14:00")["x"].tolist() == [2.0]
 
 
 def test_nothing_collected_is_an_empty_frame(tmp_path):
