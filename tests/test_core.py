@@ -46,6 +46,29 @@ def test_course_root_outside_the_course_says_what_to_do(tmp_path):
 
 
 # --- mode -----------------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _no_config_above(tmp_path, monkeypatch):
+    """F22: the mode tests see only the configs they write, never a stray /tmp/config.json above tmp_path."""
+    import functools
+
+    from mlcheckup import workspace
+
+    monkeypatch.setattr(workspace, "find_config", functools.partial(find_config, stop_at=tmp_path))
+
+
+def test_find_config_can_stop_searching_at_a_folder(tmp_path):
+    """F22: stop_at bounds the upward search (the SDK's own search goes to the filesystem root)."""
+    stray = tmp_path / "config.json"
+    stray.write_text("{}")
+    course = tmp_path / "course" / "lesson"
+    course.mkdir(parents=True)
+    assert find_config(course) == stray
+    assert find_config(course, stop_at=course.parent) is None and find_config(course, stop_at=course) is None
+    assert find_config(course, stop_at=tmp_path) == stray
+    with pytest.raises(errors.ValidationError, match=r"stop_at must be .* or a folder above it"):
+        find_config(course, stop_at=tmp_path / "elsewhere")
+
+
 def _config(folder):
     (folder / ".azureml").mkdir(parents=True)
     path = folder / ".azureml" / "config.json"

@@ -29,6 +29,16 @@ class FakeCredential:
         return AccessToken("fake", int(time.time()) + 3600)
 
 
+@pytest.fixture(autouse=True)
+def _no_config_above(tmp_path, monkeypatch):
+    """F22: connect(tmp_path) sees only the configs these tests write, never one above tmp_path."""
+    import functools
+
+    from mlcheckup import workspace
+
+    monkeypatch.setattr(workspace, "find_config", functools.partial(workspace.find_config, stop_at=tmp_path))
+
+
 def _config(folder):
     (folder / ".azureml").mkdir(parents=True)
     (folder / ".azureml" / "config.json").write_text(json.dumps(

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, ValidationError
 
 MODE_VARIABLE = "MLCHECKUP_MODE"
 _MODES = ("local", "azure")
@@ -40,14 +40,26 @@ class Mode:
         return f"{self.name} mode: {self.reason}"
 
 
-def find_config(start: str | os.PathLike | None = None) -> Path | None:
+def find_config(start: str | os.PathLike | None = None, *, stop_at: str | os.PathLike | None = None) -> Path | None:
     """Return the workspace ``config.json`` that ``MLClient.from_config`` would use, or None.
 
     Mirrors the SDK's search: in ``.azureml/``, ``aml_config/`` or the folder itself, from
     ``start`` (the working folder) up through at most 20 parents.
+
+    Parameters
+    ----------
+    stop_at : path, optional
+        Last folder searched (``start`` or a folder above it); tests pass their temporary folder
+        so that a stray ``config.json`` higher up cannot change the mode.
     """
     here = Path(start or Path.cwd()).resolve()
-    for folder in [here, *here.parents][:21]:
+    folders = [here, *here.parents][:21]
+    if stop_at is not None:
+        last = Path(stop_at).resolve()
+        if last not in folders:
+            raise ValidationError(f"stop_at must be the start folder {here} or a folder above it (got {last})")
+        folders = folders[:folders.index(last) + 1]
+    for folder in folders:
         for place in _CONFIG_PLACES:
             candidate = folder / place / "config.json"
             if candidate.is_file():
