@@ -155,10 +155,28 @@ def test_category_counts_over_the_union():
 
 
 # --- thresholds and directions ----------------------------------------------------------------
-def test_default_thresholds_are_the_sdk_ones():
-    assert drift.DEFAULT_DRIFT_THRESHOLDS == {"numerical": {"normalized_wasserstein_distance": 0.1},
-                                              "categorical": {"jensen_shannon_distance": 0.1}}
-    assert dict.fromkeys(drift.QUALITY_METRICS, 0.0) == drift.DEFAULT_QUALITY_THRESHOLDS
+def _set(metrics) -> dict:
+    """The metrics an SDK thresholds object sets, as {name: threshold}."""
+    return {name: value for name, value in vars(metrics).items()
+            if value is not None and name not in ("metric", "metric_threshold")}
+
+
+def test_default_thresholds_are_the_sdks_own():
+    """F23: read from azure-ai-ml's own defaults, so an SDK upgrade that changes them fails here."""
+    from azure.ai.ml.entities import (
+        DataDriftMetricThreshold,
+        DataQualityMetricThreshold,
+        PredictionDriftMetricThreshold,
+    )
+
+    for thresholds in (DataDriftMetricThreshold, PredictionDriftMetricThreshold):
+        sdk = thresholds._get_default_thresholds()
+        sdk_defaults = {"numerical": _set(sdk.numerical), "categorical": _set(sdk.categorical)}
+        assert sdk_defaults == drift.DEFAULT_DRIFT_THRESHOLDS
+    quality = DataQualityMetricThreshold._get_default_thresholds()
+    assert drift.DEFAULT_QUALITY_THRESHOLDS == _set(quality.numerical) == _set(quality.categorical)
+    # and the values the lessons quote, written out once
+    assert drift.DEFAULT_DRIFT_THRESHOLDS["numerical"] == {"normalized_wasserstein_distance": 0.1}
 
 
 @pytest.mark.parametrize("metric, value, threshold, expected", [
