@@ -231,6 +231,15 @@ def test_local_signal_evaluates_like_drift_compare():
     expected = drift.compare(ref, prod, features=["price", "region"], numerical={"population_stability_index": 0.2},
                              categorical={"pearsons_chi_squared_test": 0.01})
     pd.testing.assert_frame_equal(table, expected)
+    # F24: and independently of drift.compare, PSI of price as Azure defines it, in plain numpy:
+    # Sturges bins on the smaller window over the combined range, +1 per bin, natural log
+    k = int(np.ceil(np.log2(min(len(ref), len(prod))) + 1))
+    lo, hi = min(ref.price.min(), prod.price.min()), max(ref.price.max(), prod.price.max())
+    edges = lo + np.arange(k + 1) * (hi - lo) / k
+    p = (np.histogram(ref.price, edges)[0] + 1) / (len(ref) + k)
+    q = (np.histogram(prod.price, edges)[0] + 1) / (len(prod) + k)
+    psi_price = table.set_index("feature_name").loc["price", "metric_value"]
+    assert psi_price == pytest.approx(float(np.sum((q - p) * np.log(q / p))), rel=1e-12)
     quality = signals["data-quality"].evaluate(ref, prod)
     assert set(quality.metric_name) == {"null_value_rate", "out_of_bounds_rate"}
     watcher = signals["data-drift"].monitor(ref)
