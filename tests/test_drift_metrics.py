@@ -193,14 +193,3 @@ def test_breach_directions(metric, value, threshold, expected):
 def test_breach_is_decided_in_float32_as_azure_stores_values():
     assert 0.1 + 1e-12 > 0.1  # a float64 comparison would call this a breach
     assert not drift.breached("jensen_shannon_distance", 0.1 + 1e-12, 0.1)
-
-
-# --- the docstring examples run ---------------------------------------------------------------
-@pytest.mark.parametrize("name", ["_binning", "_typing", "metrics", "quality", "reference", "thresholds", "windows"])
-def test_docstring_examples(name):
-    import doctest
-    import importlib
-
-    module = importlib.import_module(f"mlcheckup.drift.{name}")
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0 and (result.attempted > 0 or name == "_typing")

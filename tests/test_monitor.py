@@ -244,12 +244,3 @@ def test_local_signal_evaluates_like_drift_compare():
     assert set(quality.metric_name) == {"null_value_rate", "out_of_bounds_rate"}
     watcher = signals["data-drift"].monitor(ref)
     assert watcher.production_size == pd.Timedelta(days=1)
-
-
-@pytest.mark.parametrize("name", ["mlcheckup.monitor", "mlcheckup.monitor_local"])
-def test_docstring_examples(name):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0 and result.attempted > 0
