@@ -148,3 +148,15 @@ def test_collections_must_be_a_list_of_names(project, collections, words):
     with pytest.raises(ValidationError, match=words):
         entities.build_deployment("blue", "digits-endpoint", model=None, code=project.folder, environment=None,
                                   collections=collections)
+
+
+def test_the_collection_names_are_defined_once():
+    """F29: model_inputs/model_outputs come from datacollector everywhere."""
+    import inspect
+
+    from mlcheckup import datacollector, monitor
+    from mlcheckup.endpoint import LocalEndpoint
+
+    assert entities.DEFAULT_COLLECTIONS is datacollector.DEFAULT_COLLECTIONS
+    assert inspect.signature(LocalEndpoint).parameters["collections"].default is datacollector.DEFAULT_COLLECTIONS
+    assert not hasattr(monitor, "SDK_METRIC_ORDER")  # it was never used

@@ -30,6 +30,7 @@ from pathlib import Path
 from ._lifecycle import State
 from ._process import session_dir
 from .appinsights import AppInsightsIngestion, create_store, read_store
+from .datacollector import MODEL_INPUTS
 from .endpoint import LocalEndpoint, ScoringError, _whole
 from .errors import ConfigurationError, ValidationError
 from .workspace import Mode
@@ -136,7 +137,7 @@ class Deployed:
         """
         self.workspace.teardown(self.endpoint_name, self.deployment_name)
 
-    def collected(self, collection: str = "model_inputs", **kwargs):
+    def collected(self, collection: str = MODEL_INPUTS, **kwargs):
         """The rows collected so far (local mode; see :meth:`LocalEndpoint.collected`).
 
         Raises

@@ -46,6 +46,7 @@ from .appinsights import (
     telemetry_environment,
 )
 from .datacollector import (
+    DEFAULT_COLLECTIONS,
     DataCollectionWarning,
     DataCollectorSink,
     check_collections,
@@ -219,7 +220,7 @@ class LocalEndpoint(LoopbackAddress, Managed):
     def __init__(self, score_script: str | os.PathLike, model: str | os.PathLike, *,
                  app_root: str | os.PathLike | None = None, name: str = "digits-endpoint", deployment: str = "blue", model_name: str = "digits",
                  model_version: str | int = "1", workers: int = 1, port: int = 0,
-                 collections: Sequence[str] | dict | None = ("model_inputs", "model_outputs"),
+                 collections: Sequence[str] | dict | None = DEFAULT_COLLECTIONS,
                  sampling_rate: float = 1.0, data_root: str | os.PathLike | None = None,
                  app_insights: AppInsightsIngestion | None = None,
                  environment: dict | None = None, start_timeout: float = 60.0,

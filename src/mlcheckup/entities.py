@@ -30,13 +30,17 @@ from pathlib import Path
 
 import yaml
 
-from .datacollector import check_collections, check_sampling_rate, collection_entry, collector_config
+from .datacollector import (  # DEFAULT_COLLECTIONS: the collections Azure model monitoring finds by name
+    DEFAULT_COLLECTIONS,
+    check_collections,
+    check_sampling_rate,
+    collection_entry,
+    collector_config,
+)
 from .errors import ValidationError
 
 #: Azure ML base image with conda; the conda file adds the inference server and the model's packages.
 DEFAULT_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
-#: Collections that Azure model monitoring finds by name.
-DEFAULT_COLLECTIONS = ("model_inputs", "model_outputs")
 _ROLLING_RATES = ("minute", "hour", "day")
 
 

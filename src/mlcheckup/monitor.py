@@ -36,6 +36,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from .datacollector import MODEL_INPUTS, MODEL_OUTPUTS
 from .drift.thresholds import (
     DEFAULT_DRIFT_THRESHOLDS,
     DEFAULT_QUALITY_THRESHOLDS,
@@ -48,12 +49,6 @@ from .errors import ValidationError
 RUNTIME_VERSIONS = ("3.4", "3.5")
 INSTANCE_TYPES = ("standard_e4s_v3", "standard_e8s_v3", "standard_e16s_v3", "standard_e32s_v3", "standard_e64s_v3")
 ML_TASKS = ("classification", "regression", "question_answering")
-#: Order in which the SDK picks the one drift metric it sends per feature type.
-SDK_METRIC_ORDER = {
-    "numerical": ("jensen_shannon_distance", "normalized_wasserstein_distance", "population_stability_index",
-                  "two_sample_kolmogorov_smirnov_test"),
-    "categorical": ("jensen_shannon_distance", "population_stability_index", "pearsons_chi_squared_test"),
-}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -245,7 +240,7 @@ did you mean pearsons_chi_squared_test (the YAML reference's 'chi_squared_test' 
     from azure.ai.ml.entities import DataDriftSignal
 
     return DataDriftSignal(
-        production_data=_production(production, "model_inputs", production_window),
+        production_data=_production(production, MODEL_INPUTS, production_window),
         reference_data=_reference(reference, reference_context, target_column),
         features=_features(features), feature_type_override=_override(feature_type_override),
         metric_thresholds=drift_thresholds(numerical, categorical), alert_enabled=alert,
@@ -258,7 +253,7 @@ def prediction_drift_signal(reference, *, production=None, numerical=None, categ
     from azure.ai.ml.entities import PredictionDriftSignal
 
     return PredictionDriftSignal(
-        production_data=_production(production, "model_outputs", production_window),
+        production_data=_production(production, MODEL_OUTPUTS, production_window),
         reference_data=_reference(reference, reference_context, None),
         metric_thresholds=drift_thresholds(numerical, categorical, prediction=True), alert_enabled=alert,
     )
@@ -272,7 +267,7 @@ def data_quality_signal(reference, *, production=None, features=None, feature_ty
     from azure.ai.ml.entities import DataQualitySignal
 
     return DataQualitySignal(
-        production_data=_production(production, "model_inputs", production_window),
+        production_data=_production(production, MODEL_INPUTS, production_window),
         reference_data=_reference(reference, reference_context, None),
         features=_features(features), feature_type_override=_override(feature_type_override),
         metric_thresholds=quality_thresholds(thresholds, numerical=numerical, categorical=categorical),
