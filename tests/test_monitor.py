@@ -244,3 +244,28 @@ def test_local_signal_evaluates_like_drift_compare():
     assert set(quality.metric_name) == {"null_value_rate", "out_of_bounds_rate"}
     watcher = signals["data-drift"].monitor(ref)
     assert watcher.production_size == pd.Timedelta(days=1)
+
+
+def test_one_metric_spec_everywhere():
+    """F28: (name, threshold) means the same to drift.compare, DriftMonitor and the monitor builders."""
+    rng = np.random.default_rng(1)
+    ref, prod = pd.DataFrame({"price": rng.normal(size=200)}), pd.DataFrame({"price": rng.normal(0.3, size=150)})
+    as_tuple = drift.compare(ref, prod, numerical=("population_stability_index", 0.2))
+    pd.testing.assert_frame_equal(as_tuple, drift.compare(ref, prod, numerical={"population_stability_index": 0.2}))
+    signal = monitor.data_drift_signal(TRAIN, numerical=["normalized_wasserstein_distance"],
+                                       categorical=("pearsons_chi_squared_test", 0.01))
+    assert signal.metric_thresholds.numerical.normalized_wasserstein_distance == 0.1  # the SDK default
+    with pytest.raises(MonitorConfigError, match="give 'population_stability_index' a threshold"):
+        monitor.data_drift_signal(TRAIN, numerical=["population_stability_index"])
+    with pytest.raises(MonitorConfigError, match="sends only one metric per feature type"):
+        monitor.data_drift_signal(TRAIN, numerical="all")
+
+
+def test_one_feature_type_override_check_everywhere():
+    """F28: the monitor builders refuse a bad override with drift's own message."""
+    ref = pd.DataFrame({"size": [1, 2, 3] * 10})
+    with pytest.raises(ValidationError) as from_drift:
+        drift.compare(ref, ref, feature_type_override={"size": "ordinal"})
+    with pytest.raises(MonitorConfigError) as from_monitor:
+        monitor.data_drift_signal(TRAIN, feature_type_override={"size": "ordinal"})
+    assert str(from_monitor.value) == str(from_drift.value)

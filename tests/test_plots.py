@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 
-from mlcheckup import SchemaMismatchError, ValidationError, plots, scenarios
+from mlcheckup import SchemaMismatchError, ValidationError, drift, plots, scenarios
 
 
 @pytest.fixture(autouse=True)
@@ -44,6 +44,14 @@ def _red_points(ax) -> list[tuple[float, float]]:
 
 
 # --- Metric ----------------------------------------------------------------------------------------
+def test_a_dashboard_breach_is_azures_breach_in_float32():
+    """F28: a dashboard marks a breach exactly when drift.breached (Azure's float32 test) does."""
+    value = 0.1 + 1e-12  # above 0.1 in float64, equal in float32
+    assert not plots.Metric("drift", threshold=0.1).breaches([value])[0]
+    assert not drift.breached("jensen_shannon_distance", value, 0.1)
+    assert plots.Metric("p", threshold=0.05, breach="below").breaches([0.049]).tolist() == [True]
+
+
 def test_metric_breaches_in_its_direction_and_never_on_missing_values():
     below = plots.Metric("accuracy", threshold=0.9, breach="below")
     above = plots.Metric("drift", threshold=0.3)

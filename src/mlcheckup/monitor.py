@@ -37,11 +37,12 @@ import pandas as pd
 import yaml
 
 from .datacollector import MODEL_INPUTS, MODEL_OUTPUTS
+from .drift._typing import _check_override
 from .drift.thresholds import (
-    DEFAULT_DRIFT_THRESHOLDS,
     DEFAULT_QUALITY_THRESHOLDS,
     check_metric,
     check_threshold,
+    metric_plan,
 )
 from .drift.windows import check_frequency, parse_duration
 from .errors import ValidationError
@@ -92,33 +93,21 @@ def _reference(data, context: str, target_column: str | None):
 
 # --- thresholds -----------------------------------------------------------------------------
 def _one_metric(spec, kind: str) -> tuple[str, float]:
-    """``None`` (the SDK default), ``(name, threshold)`` or ``{name: threshold}`` with one entry."""
-    if spec is None:
-        return next(iter(DEFAULT_DRIFT_THRESHOLDS[kind].items()))
-    if isinstance(spec, str):
-        default = DEFAULT_DRIFT_THRESHOLDS[kind].get(spec)
-        if default is None:
-            raise MonitorConfigError(f"give {spec!r} a threshold, e.g. {kind}=({spec!r}, 0.1); "
-                                     "Azure has no default threshold for it")
-        spec = (spec, default)
-    if isinstance(spec, Mapping):
-        if len(spec) != 1:
-            raise MonitorConfigError(
-                f"{kind} asks for {len(spec)} metrics ({', '.join(spec)}), but azure-ai-ml 1.35.2 sends only one "
-                "metric per feature type (the first in the order JSD, NWD, PSI, KS/chi²) and drops the others "
-                "silently; add one signal per metric to watch several"
-            )
-        spec = next(iter(spec.items()))
+    """One metric and its threshold, read by :func:`mlcheckup.drift.thresholds.metric_plan` like everywhere."""
     try:
-        name, threshold = spec
-    except (TypeError, ValueError):
-        raise MonitorConfigError(f"{kind} must be a metric name, (name, threshold) or {{name: threshold}} "
-                                 f"(got {spec!r})") from None
-    try:
-        check_metric(name, kind)
-        threshold = check_threshold(name, threshold)
+        plan = metric_plan(spec, kind)
     except ValidationError as error:
         raise MonitorConfigError(str(error)) from None
+    if len(plan) != 1:
+        raise MonitorConfigError(
+            f"{kind} asks for {len(plan)} metrics ({', '.join(plan)}), but azure-ai-ml 1.35.2 sends only one "
+            "metric per feature type (the first in the order JSD, NWD, PSI, KS/chi²) and drops the others "
+            "silently; add one signal per metric to watch several"
+        )
+    [(name, threshold)] = plan.items()
+    if threshold is None:
+        raise MonitorConfigError(f"give {name!r} a threshold, e.g. {kind}=({name!r}, 0.1); "
+                                 "Azure has no default threshold for it")
     if threshold == 0:
         raise MonitorConfigError(
             f"a threshold of 0 for {name} is silently dropped by azure-ai-ml 1.35.2 (it tests `if threshold:`), "
@@ -190,10 +179,10 @@ def _features(features):
 def _override(override: Mapping[str, str] | None):
     if override is None:
         return None
-    bad = {k: v for k, v in override.items() if str(v).lower() not in ("numerical", "categorical")}
-    if bad:
-        raise MonitorConfigError(f"feature_type_override values must be 'numerical' or 'categorical' (got {bad})")
-    return {k: str(v).lower() for k, v in override.items()}
+    try:
+        return _check_override(override)  # the check drift.compare makes (columns are known only at run time)
+    except ValidationError as error:
+        raise MonitorConfigError(str(error)) from None
 
 
 def data_drift_signal(reference, *, production=None, features=None, feature_type_override=None,

@@ -77,12 +77,17 @@ class Metric:
             )
 
     def breaches(self, values: Any) -> np.ndarray:
-        """True where a value breaches the threshold; missing values (NaN) never breach."""
+        """True where a value breaches the threshold; missing values (NaN) never breach.
+
+        The comparison is Azure's, in float32 (:func:`mlcheckup.drift.thresholds.past_threshold`),
+        so a dashboard marks exactly the windows a monitor would alert on.
+        """
+        from .drift.thresholds import past_threshold  # here: importing plots stays light
+
         values = np.asarray(values, dtype=float)
         if self.threshold is None:
             return np.zeros(values.shape, dtype=bool)
-        with np.errstate(invalid="ignore"):
-            return values < self.threshold if self.breach == "below" else values > self.threshold
+        return past_threshold(values, self.threshold, self.breach)
 
 
 def _as_metric(metric: Metric | str) -> Metric:

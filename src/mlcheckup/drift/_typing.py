@@ -71,11 +71,12 @@ def distinct_ratio(values: pd.Series) -> float:
     return values.nunique(dropna=False) / len(values) if len(values) else float("nan")
 
 
-def _check_override(override: Mapping[str, str] | None, columns: Iterable[str]) -> dict[str, str]:
+def _check_override(override: Mapping[str, str] | None, columns: Iterable[str] | None = None) -> dict[str, str]:
+    """``{column: 'numerical' | 'categorical'}``, lower-cased; the columns are checked when given."""
     override = dict(override or {})
-    known = set(columns)
+    known = None if columns is None else set(columns)
     for name, kind in override.items():
-        if name not in known:
+        if known is not None and name not in known:
             raise ValidationError(
                 f"feature_type_override names column {name!r}, which the reference does not have; "
                 f"pick from {sorted(map(str, known))[:20]}"

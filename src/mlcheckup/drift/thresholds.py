@@ -75,15 +75,23 @@ def check_metric(name: str, kind: str) -> str:
     )
 
 
-def metric_plan(spec, kind: str) -> dict[str, float | None]:
-    """Normalize a metrics argument to ``{metric: threshold or None}``.
+def _is_pair(spec) -> bool:
+    """``(name, threshold)``: a name, then a number (not a list of two names)."""
+    return (isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str)
+            and not isinstance(spec[1], str | bool) and (spec[1] is None or np.isscalar(spec[1])))
 
-    ``spec`` may be None (Azure's default), ``"all"``, one metric name, a list of names, or a dict
-    ``{name: threshold}``. A named metric without a threshold takes Azure's default when it has one.
+
+def metric_plan(spec, kind: str) -> dict[str, float | None]:
+    """Normalize a metrics argument to ``{metric: threshold or None}``: the one parser of metric specs.
+
+    ``spec`` may be None (Azure's default), ``"all"``, one metric name, ``(name, threshold)``, a
+    list of names, or a dict ``{name: threshold}``. A named metric without a threshold takes
+    Azure's default when it has one. :func:`mlcheckup.drift.compare`, :class:`DriftMonitor` and the
+    builders of :mod:`mlcheckup.monitor` all read their ``numerical=``/``categorical=`` with it.
 
     >>> metric_plan(None, "numerical")
     {'normalized_wasserstein_distance': 0.1}
-    >>> metric_plan({"pearsons_chi_squared_test": 0.05}, "categorical")
+    >>> metric_plan(("pearsons_chi_squared_test", 0.05), "categorical")
     {'pearsons_chi_squared_test': 0.05}
     """
     defaults = DEFAULT_QUALITY_THRESHOLDS if kind == "quality" else DEFAULT_DRIFT_THRESHOLDS[kind]
@@ -91,13 +99,15 @@ def metric_plan(spec, kind: str) -> dict[str, float | None]:
         return dict(defaults)
     if isinstance(spec, str):
         spec = list(_ALLOWED[kind]) if spec == "all" else [spec]
-    if isinstance(spec, Mapping):
+    if _is_pair(spec):
+        items = [spec]
+    elif isinstance(spec, Mapping):
         items = list(spec.items())
     elif isinstance(spec, Iterable):
         items = [(name, defaults.get(name)) for name in spec]
     else:
-        raise ValidationError(f"{kind} metrics must be a name, a list of names or a dict name -> threshold "
-                              f"(got {type(spec).__name__})")
+        raise ValidationError(f"{kind} metrics must be a name, (name, threshold), a list of names or a dict "
+                              f"name -> threshold (got {type(spec).__name__})")
     plan = {}
     for name, threshold in items:
         check_metric(name, kind)
@@ -117,6 +127,20 @@ def check_threshold(name: str, threshold) -> float:
     return value
 
 
+def past_threshold(values, threshold, direction: str = "above") -> np.ndarray:
+    """The one breach comparison, in float32 as Azure stores values: above (or below) ``threshold``.
+
+    A missing value or threshold (NaN) is never past it.
+
+    >>> past_threshold([0.1 + 1e-12, 0.2], 0.1).tolist()   # equal in float32
+    [False, True]
+    """
+    value = np.asarray(values, dtype=np.float64).astype(np.float32)
+    limit = np.asarray(threshold, dtype=np.float64).astype(np.float32)
+    with np.errstate(invalid="ignore"):
+        return value < limit if direction == "below" else value > limit
+
+
 def breached(metric_name, metric_value, threshold_value):
     """Azure's breach test, in float32: value > threshold, or value < threshold for p-values.
 
@@ -129,7 +153,6 @@ def breached(metric_name, metric_value, threshold_value):
     False
     """
     names = np.asarray(metric_name, dtype=object)
-    value = np.asarray(metric_value, dtype=np.float64).astype(np.float32)
-    threshold = np.asarray(threshold_value, dtype=np.float64).astype(np.float32)
     is_p = np.vectorize(P_VALUE_METRICS.__contains__, otypes=[bool])(names) if names.size else names.astype(bool)
-    return np.where(is_p, value < threshold, value > threshold)
+    return np.where(is_p, past_threshold(metric_value, threshold_value, "below"),
+                    past_threshold(metric_value, threshold_value, "above"))
