@@ -160,3 +160,20 @@ def test_the_collection_names_are_defined_once():
     assert entities.DEFAULT_COLLECTIONS is datacollector.DEFAULT_COLLECTIONS
     assert inspect.signature(LocalEndpoint).parameters["collections"].default is datacollector.DEFAULT_COLLECTIONS
     assert not hasattr(monitor, "SDK_METRIC_ORDER")  # it was never used
+
+
+def test_entities_and_monitor_read_sdk_errors_the_same_way():
+    """F27: one private module (_sdk_yaml) digs the schema's complaint out of a hidden error for both."""
+    from mlcheckup import _sdk_yaml, monitor
+
+    try:
+        try:
+            raise ValueError('{"create_monitor": {"ml_task": ["Not in set."]}}')
+        except ValueError:
+            raise NotImplementedError() from None  # load_schedule's empty error; the cause stays in __context__
+    except NotImplementedError as error:
+        hidden = error
+    assert _sdk_yaml.schema_details(hidden) == {"create_monitor": {"ml_task": ["Not in set."]}}
+    assert monitor.schema_message(hidden) == "create_monitor.ml_task: Not in set."
+    assert entities._message(hidden) == '{"create_monitor": {"ml_task": ["Not in set."]}}'
+    assert entities.quiet_sdk is _sdk_yaml.quiet_sdk

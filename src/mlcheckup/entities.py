@@ -20,16 +20,12 @@ Taught in lesson 02.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
 import os
-import re
-import tempfile
 from pathlib import Path
 
-import yaml
-
+from . import _sdk_yaml
+from ._sdk_yaml import quiet_sdk
 from .datacollector import (  # DEFAULT_COLLECTIONS: the collections Azure model monitoring finds by name
     DEFAULT_COLLECTIONS,
     check_collections,
@@ -42,23 +38,6 @@ from .errors import ValidationError
 #: Azure ML base image with conda; the conda file adds the inference server and the model's packages.
 DEFAULT_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
 _ROLLING_RATES = ("minute", "hour", "day")
-
-
-class _DropExperimental(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "experimental" not in record.getMessage()
-
-
-@contextlib.contextmanager
-def quiet_sdk():
-    """Silence azure-ai-ml's "experimental class" warnings inside the block (nothing else)."""
-    logger = logging.getLogger("azure.ai.ml._utils._experimental")
-    drop = _DropExperimental()
-    logger.addFilter(drop)
-    try:
-        yield
-    finally:
-        logger.removeFilter(drop)
 
 
 def build_model(path: str | os.PathLike, name: str = "digits", version: str | int = "1",
@@ -190,12 +169,6 @@ def data_collector_config(deployment) -> dict:
     return collector_config(entries)
 
 
-def _plain(entity) -> dict:
-    with quiet_sdk():
-        data = entity._to_dict() if hasattr(entity, "_to_dict") else entity.dump()
-    return json.loads(json.dumps(data, default=str))
-
-
 def to_yaml(entity, path: str | os.PathLike | None = None, *, relative_to: str | os.PathLike | None = None) -> str:
     """The entity as Azure ML YAML; also written to ``path`` if given (even for an endpoint).
 
@@ -207,13 +180,8 @@ def to_yaml(entity, path: str | os.PathLike | None = None, *, relative_to: str |
 
     Taught in lesson 02.
     """
-    data = _plain(entity)
-    if relative_to is not None:
-        data = _relative(data, Path(relative_to).resolve())
-    text = yaml.safe_dump(data, sort_keys=False)
-    if path is not None:
-        Path(path).write_text(text)
-    return text
+    base = Path(relative_to).resolve() if relative_to is not None else None
+    return _sdk_yaml.to_yaml(entity, path, transform=(lambda data: _relative(data, base)) if base else None)
 
 
 def _relative(value, base: Path):
@@ -239,18 +207,8 @@ def _loader(entity):
 
 def _message(error: Exception) -> str:
     """The schema's own complaint, compact: ``{"field": ["problem"]}``."""
-    while error.__context__ is not None and not str(error).strip():  # load_* may hide the real error
-        error = error.__context__
-    messages = getattr(error, "messages", None) or getattr(error, "message", None) or str(error)
-    if isinstance(messages, list) and len(messages) == 1:
-        messages = messages[0]
-    if isinstance(messages, dict | list):
-        return json.dumps(messages)
-    found = re.search(r"\{.*\}", str(messages).split("Visit this link")[0], re.DOTALL)
-    try:
-        return json.dumps(json.loads(found.group(0))) if found else str(messages)[:500]
-    except ValueError:
-        return str(messages)[:500]
+    details = _sdk_yaml.schema_details(error)
+    return details[:500] if isinstance(details, str) else json.dumps(details)
 
 
 def validate(entity):
@@ -270,8 +228,7 @@ def validate(entity):
     """
     load = _loader(entity)
     kind = type(entity).__name__
-    with tempfile.TemporaryDirectory(prefix="mlcheckup-yaml-") as folder, quiet_sdk():
-        path = Path(folder) / "entity.yml"
+    with _sdk_yaml.scratch_yaml() as path, quiet_sdk():
         try:
             to_yaml(entity, path)
             return load(path)

@@ -26,16 +26,13 @@ Taught in lesson 04, §10.
 from __future__ import annotations
 
 import copy
-import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 import pandas as pd
-import yaml
 
+from . import _sdk_yaml
 from .datacollector import MODEL_INPUTS, MODEL_OUTPUTS
 from .drift._typing import _check_override
 from .drift.thresholds import (
@@ -392,10 +389,7 @@ def to_yaml(schedule, path: str | os.PathLike | None = None) -> str:
 
     Taught in lesson 04, §10.
     """
-    text = yaml.safe_dump(json.loads(json.dumps(schedule._to_dict(), default=str)), sort_keys=False)
-    if path is not None:
-        Path(path).write_text(text)
-    return text
+    return _sdk_yaml.to_yaml(schedule, path)
 
 
 def _first_branch(node, path=()) -> list[str]:
@@ -420,24 +414,12 @@ def _first_branch(node, path=()) -> list[str]:
 
 def schema_message(error: BaseException) -> str:
     """The real complaint behind ``load_schedule``'s empty NotImplementedError, first branch only."""
-    while not str(error).strip() and error.__context__ is not None:
-        error = error.__context__
-    text = str(error)
-    found = re.search(r"\{.*\}", text, re.DOTALL)
-    try:
-        lines = _first_branch(json.loads(found.group(0))) if found else [text.strip()[:400]]
-    except ValueError:
-        lines = [text.strip()[:400]]
+    details = _sdk_yaml.schema_details(error)
+    lines = [details[:400]] if isinstance(details, str) else _first_branch(details)
     for field, hint in (("chi_squared_test", "use pearsons_chi_squared_test"),):
         if any(field in line and "pearsons" not in line for line in lines):
             lines.append(hint)
     return "; ".join(lines)
-
-
-def _is_yaml_text(source: str) -> bool:
-    """Text rather than a path: several lines, or one line that reads as a YAML mapping."""
-    line = source.strip()
-    return "\n" in line or ": " in line or line.endswith(":") or line.startswith(("{", "---"))
 
 
 def load_yaml(source: str | os.PathLike):
@@ -458,17 +440,8 @@ def load_yaml(source: str | os.PathLike):
     """
     from azure.ai.ml.entities._load_functions import load_schedule
 
-    if not isinstance(source, str | os.PathLike):
-        raise MonitorConfigError(f"source must be a path or YAML text (got {type(source).__name__})")
-    with tempfile.TemporaryDirectory(prefix="mlcheckup-monitor-") as folder:
-        if isinstance(source, str) and _is_yaml_text(source):
-            path = Path(folder) / "monitor.yml"
-            path.write_text(source)
-        else:
-            path = Path(source)
-            if not path.is_file():
-                raise MonitorConfigError(f"no file {path} (looked from {Path.cwd()}); pass the path of a "
-                                         "monitor YAML file, or the YAML text itself")
+    with _sdk_yaml.scratch_yaml("monitor.yml") as scratch:
+        path = _sdk_yaml.yaml_source(source, scratch, error=MonitorConfigError)
         try:
             return load_schedule(path)
         except Exception as error:  # NotImplementedError wrapping marshmallow's ValidationError
@@ -551,8 +524,7 @@ def validate(schedule, *, check_sent: bool = True):
 
     Taught in lesson 04, §10.
     """
-    with tempfile.TemporaryDirectory(prefix="mlcheckup-monitor-") as folder:
-        path = Path(folder) / "monitor.yml"
+    with _sdk_yaml.scratch_yaml("monitor.yml") as path:
         try:
             schedule.dump(path)
         except Exception as error:
