@@ -6,6 +6,8 @@ units), never read from the code under test.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -200,3 +202,38 @@ def test_digit_grid_leaves_a_gap_after_split_and_titles_the_groups():
 def test_digit_grid_rejects_bad_rows(rows, message):
     with pytest.raises(ValidationError, match=message):
         plots.digit_grid(rows)
+
+
+@pytest.mark.slow
+def test_a_figure_shows_once_in_a_notebook_however_the_cell_ends(tmp_path, monkeypatch):
+    """F31: as the cell's last expression, before plt.show() (lesson 01), or assigned: one image each."""
+    import os
+
+    import nbclient
+    import nbformat
+
+    setup = ("%matplotlib inline\nimport numpy as np, pandas as pd\nimport matplotlib.pyplot as plt\n"
+             "from mlcheckup import plots\nweeks = pd.DataFrame({'x': [1.0, 2.0, 3.0]})\n"
+             "digits = {'week 1': (np.zeros((2, 64)), [1, 7], [1, 1])}")
+    cells = {
+        "dashboard, last expression": "plots.dashboard({'a': weeks}, ['x'])",
+        "dashboard, then plt.show()": "plots.dashboard({'a': weeks}, ['x'])\nplt.show()",
+        "dashboard, assigned": "fig = plots.dashboard({'a': weeks}, ['x'])",
+        "digit_grid, last expression": "plots.digit_grid(digits)",
+        "digit_grid, then plt.show()": "plots.digit_grid(digits)\nplt.show()",
+        "shown again later": "fig",
+        "drift heatmap, last expression": ("from mlcheckup import drift_plots\n"
+                                           "drift_plots.heatmap(pd.DataFrame({'window_start': pd.to_datetime("
+                                           "['2024-01-01', '2024-01-08']), 'feature_name': 'price', 'metric_name': "
+                                           "'normalized_wasserstein_distance', 'metric_value': [0.05, 0.25], "
+                                           "'threshold_value': 0.1}))"),
+    }
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(setup)] + [nbformat.v4.new_code_cell(code) for code in cells.values()]
+    here = str(Path(plots.__file__).parents[1])  # the kernel imports this mlcheckup
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")])))
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    images = {name: sum("image/png" in out.get("data", {}) for out in cell.outputs)
+              for name, cell in zip(cells, notebook.cells[1:], strict=True)}
+    assert images == dict.fromkeys(cells, 1)

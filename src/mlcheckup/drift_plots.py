@@ -6,8 +6,8 @@ that distances and tests, numerical and categorical features, share one colour s
 alarm line is 1: for a distance the ratio is ``value / threshold``, for a p-value (a breach is a
 value *below* the threshold) it is ``threshold / value``. Red cells breach, blue cells do not.
 
-The figure is made through pyplot and left open, so that a notebook cell shows it with
-``plt.show()``.
+The figure is made through pyplot and shows exactly once in a notebook however the cell ends
+(``plt.show()``, last expression, or assigned), as the figures of :mod:`mlcheckup.plots` do.
 
 Taught in lesson 04, §7.
 """
@@ -21,6 +21,7 @@ import pandas as pd
 
 from .drift import P_VALUE_METRICS
 from .errors import SchemaMismatchError, ValidationError
+from .plots import _shown_once
 
 __all__ = ["breach_ratio", "heatmap"]
 
@@ -134,7 +135,7 @@ def heatmap(
     if not vmax > 1:
         raise ValidationError(f"vmax must be above 1, the breach line (got {vmax!r})")
     starts = pd.DatetimeIndex(grid.columns)
-    fig, ax = plt.subplots(figsize=(width, 1.2 + 0.26 * len(grid)))
+    fig, ax = plt.subplots(figsize=(width, 1.2 + 0.26 * len(grid)), FigureClass=_shown_once())
     cmap = plt.get_cmap("RdBu_r").with_extremes(bad="#dddddd")
     image = ax.imshow(np.ma.masked_invalid(grid.to_numpy(dtype=float)), aspect="auto", cmap=cmap,
                       norm=TwoSlopeNorm(vmin=0.0, vcenter=1.0, vmax=vmax), interpolation="nearest")

@@ -9,14 +9,17 @@
 * :func:`digit_grid` shows rows of 8×8 digits, each captioned with its true label, and with the
   model's answer in red when it is wrong.
 
-Figures are made through pyplot and left open, so that a notebook cell shows them with
-``plt.show()`` (and a script saves them with ``fig.savefig``).
+Figures are made through pyplot, so that a notebook shows them exactly once however the cell
+ends: with ``plt.show()`` (as lesson 01 does), as the cell's last expression (the figure then
+leaves pyplot as it is displayed, so the inline backend does not show it a second time), or
+assigned to a name. A script saves them with ``fig.savefig``.
 
 Taught in lesson 01 (§1, §2 and §3.5); later lessons reuse it.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -88,6 +91,23 @@ class Metric:
         if self.threshold is None:
             return np.zeros(values.shape, dtype=bool)
         return past_threshold(values, self.threshold, self.breach)
+
+
+@functools.cache
+def _shown_once():
+    """A Figure class whose display in IPython also closes it in pyplot (made on first use)."""
+    from matplotlib.figure import Figure
+
+    class ShownOnceFigure(Figure):
+        """A pyplot figure that IPython shows once, even as a cell's last expression."""
+
+        def _repr_mimebundle_(self, include=None, exclude=None):
+            import matplotlib.pyplot as plt
+
+            plt.close(self)  # displayed now: the inline backend must not show it again at the end of the cell
+            return None  # the usual image formatters then render it
+
+    return ShownOnceFigure
 
 
 def _as_metric(metric: Metric | str) -> Metric:
@@ -176,7 +196,7 @@ def dashboard(
             )
     spans = spans or {}
     fig, axes = plt.subplots(len(tables), len(metrics), figsize=(width, 0.75 + row_height * len(tables)),
-                             sharex=True, sharey="col", squeeze=False)
+                             sharex=True, sharey="col", squeeze=False, FigureClass=_shown_once())
     for row, (name, table) in enumerate(tables.items()):
         for col, metric in enumerate(metrics):
             ax = axes[row, col]
@@ -327,7 +347,8 @@ def digit_grid(
     gap = 1 if split else 0
     n_cols = max(len(images) for images, _, _ in checked.values()) + gap
     cmap = plt.get_cmap("gray_r").with_extremes(bad=MISSING)
-    fig = plt.figure(figsize=(width, 0.35 + 0.75 * len(checked) + (0.25 if group_titles else 0)))
+    fig = plt.figure(figsize=(width, 0.35 + 0.75 * len(checked) + (0.25 if group_titles else 0)),
+                     FigureClass=_shown_once())
     grid = fig.add_gridspec(len(checked), n_cols, left=0.17, right=0.99, bottom=0.02,
                             top=1 - (0.45 if group_titles else 0.2) / fig.get_figheight(), wspace=0.15, hspace=0.45)
     for row, (name, (images, labels, answers)) in enumerate(checked.items()):
