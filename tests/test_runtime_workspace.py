@@ -10,7 +10,7 @@ import json
 import time
 
 import pytest
-from runtime_support import built_fixture, project_fixture  # noqa: F401 (pytest fixtures)
+from runtime_support import built_fixture, digits_entities, project_fixture  # noqa: F401 (pytest fixtures)
 
 from mlcheckup import entities
 from mlcheckup.deploy import AzureWorkspace, Deployed, LocalWorkspace
@@ -229,13 +229,17 @@ def test_querying_a_workspace_starts_no_server(tmp_path):
         workspace.close()
 
 
+def _blue_and_green(project, **options):
+    """The digits endpoint and two deployments of it, blue and green."""
+    endpoint, blue = digits_entities(project, **options)
+    _, green = digits_entities(project, **options)
+    green.name = "green"
+    return endpoint, blue, green
+
+
 def test_azure_traffic_always_sums_to_100_percent(project):
     """F8: a second deployment takes its share from the others, never on top of them."""
-    from runtime_support import digits_entities
-
-    endpoint, blue = digits_entities(project)
-    _, green = digits_entities(project)
-    green.name = "green"
+    endpoint, blue, green = _blue_and_green(project)
     client = RecordingMLClient()
     workspace = AzureWorkspace(Mode("azure", "test"), client)
     workspace.deploy(endpoint, blue)
@@ -256,13 +260,8 @@ def test_azure_traffic_always_sums_to_100_percent(project):
 
 def test_azure_teardown_of_a_deployment_deletes_that_deployment_only(project):
     """F16: a canary's teardown gives its share back and deletes it; the endpoint goes with its last deployment."""
-    from runtime_support import digits_entities
-
-    endpoint, blue = digits_entities(project)
-    _, green = digits_entities(project)
-    green.name = "green"
-    client = RecordingMLClient()
-    workspace = AzureWorkspace(Mode("azure", "test"), client)
+    endpoint, blue, green = _blue_and_green(project)
+    workspace = AzureWorkspace(Mode("azure", "test"), client := RecordingMLClient())
     workspace.deploy(endpoint, blue)
     canary = workspace.deploy(endpoint, green, traffic=10)
     before = len(client.calls)
@@ -280,11 +279,7 @@ def test_azure_teardown_of_a_deployment_deletes_that_deployment_only(project):
 @pytest.mark.slow
 def test_local_teardown_of_a_deployment_stops_that_deployment_only(project, tmp_path):
     """F16: locally too, Deployed.teardown() stops its own server; the endpoint-wide teardown stays on the workspace."""
-    from runtime_support import digits_entities
-
-    endpoint, blue = digits_entities(project, app_insights=False, collections=None)
-    _, green = digits_entities(project, app_insights=False, collections=None)
-    green.name = "green"
+    endpoint, blue, green = _blue_and_green(project, app_insights=False, collections=None)
     with LocalWorkspace(Mode("local", "test")) as workspace:
         on_blue = workspace.deploy(endpoint, blue)
         on_green = workspace.deploy(endpoint, green, traffic=10)  # the same call as in Azure (F30)
@@ -305,7 +300,7 @@ def test_both_workspaces_deploy_with_the_same_signature(project):
         return [(p.name, p.kind) for p in inspect.signature(method).parameters.values()]
 
     assert shape(LocalWorkspace.deploy) == shape(AzureWorkspace.deploy)
-    endpoint, deployment = __import__("runtime_support").digits_entities(project)
+    endpoint, deployment = digits_entities(project)
     client = RecordingMLClient()
     AzureWorkspace(Mode("azure", "test"), client).deploy(endpoint, deployment, traffic=100, workers=2,
                                                          start_timeout=30)  # a local-only option: ignored
