@@ -27,6 +27,11 @@ def pytest_configure(config):
     os.environ["PYTHONWARNINGS"] = "ignore:Object of type:Warning"
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"  # alembic for nbgrader
     os.environ.pop("MLCHECKUP_MODE", None)
+    # Run files (servers' logs, collected data, telemetry stores) of the whole session, and of every
+    # kernel it starts, go to one temporary folder, removed at the end.
+    if "MLCHECKUP_RUN_DIR" not in os.environ and not hasattr(config, "workerinput"):
+        config._run_dir = tempfile.mkdtemp(prefix="mlcheckup-run-")
+        os.environ["MLCHECKUP_RUN_DIR"] = config._run_dir
     if not GUARD_DIR.is_dir():  # the student bundle ships without tests/
         return
     log = Path(tempfile.mkdtemp(prefix="mlcheckup-netguard-")) / "violations.log"
@@ -38,6 +43,14 @@ def pytest_configure(config):
 
     spec = importlib.util.spec_from_file_location("_netguard", GUARD_DIR / "sitecustomize.py")
     spec.loader.exec_module(importlib.util.module_from_spec(spec))  # guard this process too
+
+
+def pytest_unconfigure(config):
+    run_dir = getattr(config, "_run_dir", None)
+    if run_dir:
+        import shutil
+
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def pytest_sessionfinish(session, exitstatus):

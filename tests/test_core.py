@@ -30,7 +30,8 @@ def test_public_names_are_exported():
 
 
 # --- paths ----------------------------------------------------------------------------------
-def test_course_root_is_found_from_any_depth(tmp_path):
+def test_course_root_is_found_from_any_depth(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLCHECKUP_RUN_DIR", raising=False)
     (tmp_path / "datasets").mkdir()
     deep = tmp_path / "grading" / "autograded" / "alice" / "01-why-monitor"
     deep.mkdir(parents=True)
@@ -38,6 +39,11 @@ def test_course_root_is_found_from_any_depth(tmp_path):
     assert datasets_dir(deep) == tmp_path / "datasets"
     made = run_dir("endpoints", "x", start=deep)
     assert made == tmp_path / ".mlcheckup" / "endpoints" / "x" and made.is_dir()
+
+
+def test_run_dir_can_be_moved_by_one_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLCHECKUP_RUN_DIR", str(tmp_path / "elsewhere"))
+    assert run_dir("a", start=tmp_path) == tmp_path / "elsewhere" / "a"
 
 
 def test_course_root_outside_the_course_says_what_to_do(tmp_path):

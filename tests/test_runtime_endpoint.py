@@ -176,6 +176,7 @@ def test_scoring_goes_on_when_the_sink_is_down_and_the_loss_is_counted(project):
     with LocalEndpoint(project.score_script, project.model_dir, name="sinkless") as endpoint:
         assert endpoint.invoke(digits_payload(1))["predictions"]
         assert len(endpoint.collected("model_inputs")) == 1
+        assert len(endpoint.collected("model_outputs")) == 1  # both delivered before the sink goes down
         endpoint.sink.stop()
         assert [endpoint.post(digits_payload(1)).status_code for _ in range(5)] == [200] * 5
         deadline = time.monotonic() + 10

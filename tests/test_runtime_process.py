@@ -17,6 +17,7 @@ import pytest
 from mlcheckup import _lifecycle, _process
 from mlcheckup._lifecycle import Managed
 from mlcheckup._process import reap_orphans, session_dir
+from mlcheckup.paths import run_dir
 
 KERNEL = textwrap.dedent("""
     import json, sys, time
@@ -102,7 +103,7 @@ def test_the_run_folder_is_unique_per_process():
     code = "from mlcheckup._process import session_dir; print(session_dir())"
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     mine = session_dir()
-    assert other != str(mine) and mine.parent.name == "runtime" and mine.parent.parent.name == ".mlcheckup"
+    assert other != str(mine) and mine.parent == run_dir("runtime")
     assert json.loads((mine / "owner.json").read_text())["pid"] == os.getpid()
 
 

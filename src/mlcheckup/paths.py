@@ -14,6 +14,8 @@ from .errors import ConfigurationError
 
 #: Name of the ignored folder where servers, collected data and telemetry of a run are written.
 RUN_FOLDER = ".mlcheckup"
+#: Environment variable that moves the run folder elsewhere (the test suite points it at a temp folder).
+RUN_DIR_VARIABLE = "MLCHECKUP_RUN_DIR"
 
 
 def course_root(start: str | os.PathLike | None = None) -> Path:
@@ -45,11 +47,16 @@ def datasets_dir(start: str | os.PathLike | None = None) -> Path:
 
 
 def run_dir(*parts: str, start: str | os.PathLike | None = None) -> Path:
-    """Return (and create) a folder under the course's ignored ``.mlcheckup/`` run folder.
+    """Return (and create) a folder under the run folder.
+
+    The run folder is the course's ignored ``.mlcheckup/``, or the folder named by the
+    environment variable ``MLCHECKUP_RUN_DIR`` when it is set.
 
     >>> run_dir("endpoints", "digits").name
     'digits'
     """
-    folder = course_root(start).joinpath(RUN_FOLDER, *parts)
+    override = os.environ.get(RUN_DIR_VARIABLE)
+    root = Path(override) if override else course_root(start) / RUN_FOLDER
+    folder = root.joinpath(*parts)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
