@@ -13,6 +13,7 @@ import io
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 from PIL import Image
 
 from mlcheckup import scenarios
@@ -29,6 +30,7 @@ def render(kind: str) -> Path:
     figure = scenarios.plot(scenarios.make(kind, **SETTINGS.get(kind, {"seed": 0})))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=72, metadata={"Software": None})
+    plt.close(figure)
     image = Image.open(buffer).convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT)
     path = FIGURES / f"{kind}.png"
     image.save(path, optimize=True)

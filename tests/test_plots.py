@@ -222,6 +222,9 @@ def test_a_figure_shows_once_in_a_notebook_however_the_cell_ends(tmp_path, monke
         "digit_grid, last expression": "plots.digit_grid(digits)",
         "digit_grid, then plt.show()": "plots.digit_grid(digits)\nplt.show()",
         "shown again later": "fig",
+        "scenario plot, last expression": ("from mlcheckup import scenarios\n"
+                                           "scenarios.plot(scenarios.make('craze', seed=1))"),
+        "scenario plot, then plt.show()": "scenarios.plot(scenarios.make('craze', seed=1))\nplt.show()",
         "drift heatmap, last expression": ("from mlcheckup import drift_plots\n"
                                            "drift_plots.heatmap(pd.DataFrame({'window_start': pd.to_datetime("
                                            "['2024-01-01', '2024-01-08']), 'feature_name': 'price', 'metric_name': "

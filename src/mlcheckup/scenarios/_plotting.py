@@ -6,9 +6,8 @@ per window: how unusual the inputs look, the share of faulty requests, the class
 accuracy of a model trained on the reference data, latency and errors. Digits figures start
 with a strip of example images before and during the first incident.
 
-Returns a :class:`matplotlib.figure.Figure`, which a notebook displays once (it is made through
-pyplot, so that Jupyter's inline backend knows how to show it, and closed there at once, so that
-pyplot neither keeps it nor shows it a second time).
+Returns a :class:`matplotlib.figure.Figure`, which a notebook displays once, as a cell's last
+expression or with ``plt.show()`` (the same figure class as :mod:`mlcheckup.plots`).
 """
 
 from __future__ import annotations
@@ -27,11 +26,12 @@ SHIFT_COLOURS = {
 
 
 def _new_figure(width: float, height: float):
+    """A pyplot figure that a notebook shows once, however the cell ends (see :mod:`mlcheckup.plots`)."""
     import matplotlib.pyplot as plt
 
-    fig = plt.figure(figsize=(width, height))
-    plt.close(fig)
-    return fig
+    from ..plots import _shown_once
+
+    return plt.figure(figsize=(width, height), FigureClass=_shown_once())
 
 
 def _digits_model(scenario: Scenario):
