@@ -49,7 +49,6 @@ test: $(STAMP)  ## run every check: package, notebooks, release sync, autograde 
 release: $(STAMP)  ## regenerate notebooks/ (the student release) from solutions/
 	$(BIN)/python grading/authoring.py nav
 	$(BIN)/nbgrader generate_assignment "$(ASSIGNMENT)" --force --log-level=WARN
-	@mkdir -p grading
 
 grade: $(STAMP)  ## autograde grading/submitted/*/<lesson>/, then export grades.csv and feedback
 	@mkdir -p grading/submitted
