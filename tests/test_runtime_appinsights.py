@@ -6,6 +6,7 @@ import gzip
 import json
 import logging
 
+import pandas as pd
 import pytest
 import requests
 
@@ -16,6 +17,7 @@ from mlcheckup.appinsights import (
     TABLES,
     AppInsightsIngestion,
     connection_string,
+    served_requests,
     telemetry_environment,
 )
 from mlcheckup.errors import ServerError, ValidationError
@@ -87,23 +89,57 @@ def test_unknown_items_and_bad_bodies_are_refused_not_stored(ingestion):
     assert ingestion.count("traces") == 1 and ingestion.rejected == 1
 
 
-def test_the_inference_servers_request_rows_are_made_truthful(ingestion):
-    # The server ends its span after the response: the envelope says 0 / true / 0 ms for an HTTP 500.
-    server_row = _envelope("RequestData", {
-        "id": "abc", "name": "/score", "duration": "0.00:00:00.000", "success": True, "responseCode": "0",
-        "properties": {"resultCode": "500", "success": "False", "duration": "00:00:01.250", "name": "/score",
-                       "url": "http://127.0.0.1:1/score", "start_time": "2026-11-27T14:21:39.5Z",
-                       "Request Id": "r-1"}})
+def _server_span_envelope(status: int) -> dict:
+    """The envelope the real exporter makes of the inference server's request span (its own conversion)."""
+    from azure.monitor.opentelemetry.exporter.export.trace._exporter import _convert_span_to_envelope
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    spans = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    # As azureml_inference_server_http's appinsights_client.log_request does, after the response.
+    with provider.get_tracer("azmlinfsrv").start_as_current_span("/score", kind=trace.SpanKind.SERVER) as span:
+        for key, value in {"Request Id": "r-1", "name": "/score", "url": "http://127.0.0.1:1/score",
+                           "start_time": "2026-11-27T14:21:39.5Z", "duration": "00:00:01.250",
+                           "resultCode": str(status), "success": status < 400, "http_method": "POST"}.items():
+            span.set_attribute(key, value)
+    provider.shutdown()
+    envelope = _convert_span_to_envelope(spans.get_finished_spans()[0])
+    return json.loads(json.dumps(envelope.serialize()))
+
+
+def test_the_inference_servers_request_rows_are_stored_as_the_exporter_sent_them(ingestion):
+    # The server ends its span after the response: the envelope says 0 / true / ~0 ms for an HTTP 500,
+    # and App Insights stores exactly that. The real values are only in customDimensions.
+    envelope = _server_span_envelope(500)
+    sent = envelope["data"]["baseData"]
+    assert (sent["responseCode"], sent["success"]) == ("0", True)  # the exporter's own conversion
+    requests.post(ingestion.url + "/v2.1/track", json=[envelope], timeout=5)
+    row = ingestion.query("SELECT * FROM requests").iloc[0]
+    assert (row.resultCode, bool(row.success)) == (sent["responseCode"], sent["success"])
+    assert row.duration == pytest.approx(_envelopes.duration_ms(sent["duration"])) and row.duration < 100
+    assert str(row.timestamp) == str(pd.Timestamp(envelope["time"]).tz_convert("UTC"))
+    assert ingestion.count("requests", "success = 0") == 0  # `where success == false` finds nothing, as on Azure
+    dims = json.loads(row.customDimensions)
+    assert (dims["resultCode"], dims["success"], dims["duration"]) == ("500", "False", "00:00:01.250")
+
+
+def test_served_requests_reads_what_the_server_served_from_custom_dimensions(ingestion):
     exporter_row = _envelope("RequestData", {"id": "def", "name": "score", "duration": "0.00:00:00.120",
                                              "success": True, "responseCode": "200", "properties": {"k": "v"}})
-    requests.post(ingestion.url + "/v2.1/track", json=[server_row, exporter_row], timeout=5)
-    rows = ingestion.query("SELECT * FROM requests ORDER BY id")
-    server, exported = rows.iloc[0], rows.iloc[1]
-    assert (server.resultCode, bool(server.success), server.duration) == ("500", False, 1250.0)
-    assert str(server.timestamp) == "2026-11-27 14:21:39.500000+00:00"
-    assert server.performanceBucket == "1sec-3sec" and server.url == "http://127.0.0.1:1/score"
-    assert json.loads(server.customDimensions)["resultCode"] == "500"  # kept as sent
-    assert (exported.resultCode, bool(exported.success), exported.duration) == ("200", True, 120.0)
+    requests.post(ingestion.url + "/v2.1/track", json=[_server_span_envelope(500), _server_span_envelope(200),
+                                                       exporter_row], timeout=5)
+    served = ingestion.served_requests().sort_values("resultCode")
+    assert served["resultCode"].tolist() == ["200", "500"]  # the exporter's own row is not a server row
+    assert served["success"].tolist() == [True, False] and served["duration"].tolist() == [1250.0, 1250.0]
+    assert (served["performanceBucket"] == "1sec-3sec").all()
+    assert str(served["timestamp"].iloc[0]) == "2026-11-27 14:21:39.500000+00:00"
+    assert json.loads(served["customDimensions"].iloc[0])["resultCode"] == "200"  # kept as sent
+    with pytest.raises(ValidationError, match="customDimensions"):
+        served_requests(pd.DataFrame({"resultCode": ["0"]}))
 
 
 @pytest.mark.parametrize("text, ms", [("0.00:00:00.001", 1.0), ("00:00:01.250", 1250.0), ("1.02:03:04.5", 93784500.0)])

@@ -117,17 +117,20 @@ def test_the_blob_layout_and_fields_are_azures(day):
     assert line["source"].endswith("/onlineEndpoints/digits-endpoint/deployments/blue")
 
 
-def test_n_requests_give_n_truthful_request_rows(day):
-    requests = day["ingestion"].query("SELECT * FROM requests WHERE name = '/score'")
-    assert len(requests) == N_GOOD + len(MALFORMED) + 1
-    by_id = {json.loads(d)["Request Id"]: row for d, row in zip(requests["customDimensions"],
-                                                               requests.itertuples(), strict=True)}
+def test_n_requests_give_n_request_rows_stored_as_azure_stores_them(day):
+    stored = day["ingestion"].query("SELECT * FROM requests WHERE name = '/score'")
+    assert len(stored) == N_GOOD + len(MALFORMED) + 1
+    assert set(stored["resultCode"]) == {"0"} and stored["success"].all()  # as sent, for a 400 too
+    served = day["ingestion"].served_requests()
+    by_id = {json.loads(d)["Request Id"]: row for d, row in zip(served["customDimensions"],
+                                                               served.itertuples(), strict=True)}
+    assert len(by_id) == len(stored)
     assert by_id["good-0"].resultCode == "200" and by_id["good-0"].success
     for i, (_, status, _) in enumerate(MALFORMED.values()):
         row = by_id[f"bad-{i}"]
-        assert row.resultCode == str(status) and not row.success  # the envelope said "0" and true
-    assert (requests["duration"] >= 0).all()  # the bucket is the duration's, however slow this machine is
-    assert requests["performanceBucket"].tolist() == requests["duration"].map(_envelopes.performance_bucket).tolist()
+        assert row.resultCode == str(status) and not row.success
+    assert (served["duration"] >= 0).all()  # the bucket is the duration's, however slow this machine is
+    assert served["performanceBucket"].tolist() == served["duration"].map(_envelopes.performance_bucket).tolist()
 
 
 def test_custom_events_carry_their_properties(day):

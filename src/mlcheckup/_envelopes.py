@@ -18,12 +18,12 @@ Columns keep the classic names and units: ``duration`` in milliseconds, ``succes
 ``resultCode`` text, ``customDimensions``/``customMeasurements`` JSON text (query them with
 SQLite's ``json_extract``), ``timestamp`` ISO-8601 UTC with microseconds.
 
-**Truthful server rows.** The inference server writes its ``requests`` row *after* the response
-is sent, so the envelope says ``responseCode "0"``, ``success true`` and ``duration 0`` even for
-an HTTP 500; the real values travel in its properties ``resultCode``, ``success``,
-``duration``, ``start_time`` and ``url``. When those properties are present the top-level
-columns are taken from them (``customDimensions`` keeps them as sent). The server formats the
-duration with millisecond resolution, so a 1.8 ms request is stored as 1.0 ms.
+**Stored as sent, as Azure stores it.** The inference server writes its ``requests`` row *after*
+the response is sent, as a ``SERVER`` span with no HTTP status attribute, so the exporter's
+envelope says ``responseCode "0"``, ``success true`` and a duration near 0 even for an HTTP 500,
+and App Insights stores exactly that. So does this store: the real values travel in the row's
+``customDimensions`` (``resultCode``, ``success``, ``duration``, ``start_time``, ``url``), where
+:func:`mlcheckup.appinsights.served_requests` reads them, as the KQL of lesson 05 does on Azure.
 """
 
 from __future__ import annotations
@@ -148,17 +148,10 @@ def _common(envelope: dict, item_type: str, base: dict) -> dict:
 
 
 def _request(row: dict, base: dict) -> None:
-    props = base.get("properties") or {}
+    duration = duration_ms(base.get("duration"))
     row.update(id=base.get("id"), name=base.get("name"), url=base.get("url"), source=base.get("source"),
                success=_truth(base.get("success")), resultCode=base.get("responseCode"),
-               duration=duration_ms(base.get("duration")))
-    if {"resultCode", "success", "duration"} <= props.keys():  # the inference server's own row
-        row.update(resultCode=props["resultCode"], success=_truth(props["success"]),
-                   duration=duration_ms(props["duration"]), url=props.get("url") or row["url"],
-                   name=props.get("name") or row["name"])
-        if props.get("start_time"):
-            row["timestamp"] = iso_timestamp(props["start_time"])
-    row["performanceBucket"] = performance_bucket(row["duration"])
+               duration=duration, performanceBucket=performance_bucket(duration))
 
 
 def _dependency(row: dict, base: dict) -> None:

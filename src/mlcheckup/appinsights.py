@@ -152,6 +152,62 @@ def _read(path: Path, sql: str, params) -> pd.DataFrame:
     return frame
 
 
+#: Keys of ``customDimensions`` in which the inference server's own request rows carry what it served.
+SERVED_KEYS = ("resultCode", "success", "duration", "start_time")
+
+
+def served_requests(requests: pd.DataFrame) -> pd.DataFrame:
+    """The inference server's ``requests`` rows with the values it served, read from ``customDimensions``.
+
+    App Insights stores the server's rows as the exporter sent them: ``resultCode "0"``,
+    ``success`` true and ``duration`` about 0 ms, whatever the response was (the row is written
+    after the response). The server puts the real values in ``customDimensions``; this does
+    what the KQL below does on Azure, where ``requests | where success == false`` finds none of
+    the server's failures::
+
+        requests
+        | where isnotempty(customDimensions.resultCode)
+        | extend resultCode = tostring(customDimensions.resultCode),
+                 success = tostring(customDimensions.success) =~ "true",
+                 duration = totimespan(customDimensions.duration) / 1ms,
+                 timestamp = todatetime(customDimensions.start_time)
+
+    Parameters
+    ----------
+    requests : pandas.DataFrame
+        Rows of the ``requests`` table with at least ``customDimensions``, as returned by
+        ``query("SELECT * FROM requests")``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows that carry the server's values (other rows are left out), with ``resultCode``,
+        ``success``, ``duration`` (ms), ``timestamp`` (the request's start) and
+        ``performanceBucket`` replaced by what the server served; ``customDimensions`` unchanged.
+
+    Raises
+    ------
+    ValidationError
+        If ``requests`` has no ``customDimensions`` column.
+
+    Taught in lessons 02 and 05.
+    """
+    if not isinstance(requests, pd.DataFrame) or "customDimensions" not in requests:
+        raise ValidationError("served_requests needs rows of the requests table with their customDimensions "
+                              "column; pass query('SELECT * FROM requests')")
+    dims = [json.loads(text or "{}") for text in requests["customDimensions"]]
+    keep = [all(key in d for key in SERVED_KEYS) for d in dims]
+    out = requests.loc[keep].copy()
+    served = [d for d, k in zip(dims, keep, strict=True) if k]
+    out["resultCode"] = [str(d["resultCode"]) for d in served]
+    out["success"] = [str(d["success"]).strip().lower() == "true" for d in served]
+    out["duration"] = [_envelopes.duration_ms(d["duration"]) for d in served]
+    out["timestamp"] = pd.to_datetime([d["start_time"] for d in served], utc=True, format="ISO8601")
+    if "performanceBucket" in out:
+        out["performanceBucket"] = out["duration"].map(_envelopes.performance_bucket)
+    return out.reset_index(drop=True)
+
+
 class AppInsightsIngestion(LoopbackService):
     """A local Application Insights ingestion endpoint that stores telemetry in SQLite.
 
@@ -273,6 +329,10 @@ class AppInsightsIngestion(LoopbackService):
         """
         self.check()
         return _read(self.path, sql, params)
+
+    def served_requests(self) -> pd.DataFrame:
+        """The inference server's request rows with the values it served (see :func:`served_requests`)."""
+        return served_requests(self.query("SELECT * FROM requests"))
 
     def count(self, table: str, where: str | None = None) -> int:
         """Number of rows in ``table`` (optionally filtered by an SQL ``where`` clause)."""
