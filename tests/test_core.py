@@ -162,6 +162,8 @@ def test_call_reports_stub_and_crash_and_keeps_stderr_clean(capsys):
     with pytest.raises(errors.ExerciseNotStarted, match="not written yet"):
         call(stub)
     assert "ZeroDivisionError" in _message(call, crash)
+    hinted = _message(call, crash, hint="return 0.0 when the batch is empty")
+    assert "Next step: return 0.0 when the batch is empty (run it on the example" in hinted
     assert call(noisy) == 3
     captured = capsys.readouterr()
     assert captured.err == "" and "debug" in captured.out

@@ -16,6 +16,7 @@ Taught in lesson 00, §3.
 from __future__ import annotations
 
 import contextlib
+import io
 import math
 import sys
 import warnings
@@ -27,7 +28,10 @@ import pandas as pd
 
 from .errors import CheckFailed, ExerciseNotStarted
 
-__all__ = ["call", "check", "expect", "expect_close", "expect_columns", "expect_equal", "expect_type", "passed"]
+__all__ = [
+    "call", "check", "expect", "expect_close", "expect_columns", "expect_equal", "expect_type", "passed",
+    "rerun_visible_tests",
+]
 
 
 def _fail(message: str, hint: str | None) -> None:
@@ -44,11 +48,23 @@ def _show(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def call(fn: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: Any) -> Any:
+def call(fn: Callable[..., Any], *args: Any, name: str | None = None, hint: str | None = None,
+         **kwargs: Any) -> Any:
     """Call a student's function, quietly, and explain a stub or a crash.
 
     Warnings are silenced and anything written to ``sys.stderr`` goes to stdout, so that
     nbgrader does not zero the test cell for a stray warning.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function.
+    *args, **kwargs
+        Passed to ``fn`` (so ``fn`` cannot take keyword arguments named ``name`` or ``hint``).
+    name : str, optional
+        How the message names the call, e.g. ``"share_failed([])"``; default ``fn.__name__``.
+    hint : str, optional
+        The test's own next step, shown if ``fn`` raises.
 
     Raises
     ------
@@ -68,7 +84,8 @@ def call(fn: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: 
         except CheckFailed:
             raise
         except Exception as error:  # the student's bug, reported as a failed check
-            _fail(f"{label} raised {type(error).__name__}: {error}", "run it on the example above and read the traceback.")
+            step = "run it on the example above and read the traceback."
+            _fail(f"{label} raised {type(error).__name__}: {error}", f"{hint} ({step})" if hint else step)
 
 
 def expect(condition: bool, message: str, hint: str | None = None) -> None:
@@ -164,3 +181,46 @@ def check(label: str, checks: Iterable[Callable[[], None]]) -> None:
 def passed(label: str) -> None:
     """Print the line a student sees when a test cell's visible checks pass."""
     print(f"✓ {label}")
+
+
+def rerun_visible_tests(namespace: dict, tests: dict[str, list[str]]) -> dict[str, str | None]:
+    """Re-run a lesson's visible test cells and print one line per exercise.
+
+    The last cell of every lesson calls this (``make release`` generates it from the lesson's
+    test cells, hidden tests left out). Each test runs in ``namespace`` (the notebook's
+    globals), quietly; the first failure of an exercise is its line.
+
+    Parameters
+    ----------
+    namespace : dict
+        Where the tests run: pass ``globals()``.
+    tests : dict
+        Exercise label → the source of each of its visible test cells, in order.
+
+    Returns
+    -------
+    dict
+        Exercise label → ``None`` when its visible tests pass, else the first failure's message.
+    """
+    results: dict[str, str | None] = {}
+    for label, sources in tests.items():
+        results[label] = None
+        for index, source in enumerate(sources, start=1):
+            with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
+                    contextlib.redirect_stderr(io.StringIO()):
+                warnings.simplefilter("ignore")
+                try:
+                    exec(compile(source, f"<{label}, test cell {index}>", "exec"), namespace)
+                except Exception as error:  # a failed check, a stub, or any other error of the answer
+                    text = str(error).strip() or type(error).__name__
+                    if not isinstance(error, CheckFailed):
+                        text = f"{type(error).__name__}: {text}"
+                    results[label] = text.removeprefix("✗ ").splitlines()[0]
+            if results[label]:
+                break
+    for label, failure in results.items():
+        print(f"✓ {label}: visible tests pass" if failure is None else f"✗ {label}: {failure}")
+    passing = sum(failure is None for failure in results.values())
+    print(f"{passing} of {len(results)} exercises pass their visible tests; "
+          "hidden tests run when your work is graded.")
+    return results
