@@ -47,7 +47,7 @@ test: $(STAMP)  ## run every check: package, notebooks, release sync, autograde 
 	$(BIN)/python -m pytest
 
 release: $(STAMP)  ## regenerate notebooks/ (the student release) from solutions/
-	$(BIN)/python grading/authoring.py nav
+	$(BIN)/python grading/authoring.py nav $(filter-out *,$(ASSIGNMENT))
 	$(BIN)/nbgrader generate_assignment "$(ASSIGNMENT)" --force --log-level=WARN
 
 grade: $(STAMP)  ## autograde grading/submitted/*/<lesson>/, then export grades.csv and feedback

@@ -6,6 +6,7 @@ notebooks find ``datasets/`` by walking up from the folder they run in.
 
 from __future__ import annotations
 
+import ast
 import copy
 import os
 import shutil
@@ -22,7 +23,7 @@ RELEASE = ROOT / "notebooks"
 BIN = Path(sys.executable).parent
 
 sys.path.insert(0, str(ROOT / "grading"))
-from authoring import NAV_TAG, lessons, navigation  # noqa: E402, F401  (re-exported for the tests)
+from authoring import CHECKS_TAG, NAV_TAG, checks_cells, lessons, missing_lesson_references, navigation  # noqa: E402, F401
 
 LESSONS = lessons()
 
@@ -117,3 +118,31 @@ def replace_answers(nb, new_sources: dict[str, str]):
         if is_answer(cell) and gid in new_sources:
             cell.source = new_sources[gid]
     return nb
+
+
+#: Appended to a correct answer by :func:`noisy`: each function it defines warns and writes to
+#: stderr on every call, as a student's debugging leftovers do.
+_NOISE = """
+import functools as _noise_functools, sys as _noise_sys, warnings as _noise_warnings
+
+
+def _noisy(fn):
+    @_noise_functools.wraps(fn)
+    def noisy_fn(*args, **kwargs):
+        _noise_warnings.warn(f"{fn.__name__}: a warning from the student's code", UserWarning, stacklevel=2)
+        print(f"{fn.__name__}: a line on stderr from the student's code", file=_noise_sys.stderr)
+        return fn(*args, **kwargs)
+    return noisy_fn
+"""
+
+
+def noisy(source: str) -> str:
+    """``source`` with every top-level function it defines wrapped to warn and print to stderr when called."""
+    names = [node.name for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)]
+    wraps = "".join(f"{name} = _noisy({name})\n" for name in names)
+    return f"{source}\n{_NOISE}\n{wraps}" if names else source
+
+
+def answer_sources(nb) -> dict[str, str]:
+    """Answer grade id -> the answer cell's code."""
+    return {nbgrader_meta(cell)["grade_id"]: cell.source for cell in nb.cells if is_answer(cell)}

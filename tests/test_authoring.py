@@ -8,7 +8,20 @@ import re
 import nbformat
 import pytest
 
-from course import LESSONS, NAV_TAG, RELEASE, ROOT, is_answer, is_test, navigation, nbgrader_meta, source_path
+from course import (
+    CHECKS_TAG,
+    LESSONS,
+    NAV_TAG,
+    RELEASE,
+    ROOT,
+    checks_cells,
+    is_answer,
+    is_test,
+    missing_lesson_references,
+    navigation,
+    nbgrader_meta,
+    source_path,
+)
 
 GRADE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 OPENERS = ("**What you'll do.**", "**What you'll learn.**", "**What you'll need.**")
@@ -61,6 +74,39 @@ def test_navigation_is_current(lesson):
     nav = [c for c in cells if NAV_TAG in c.metadata.get("tags", [])]
     assert len(nav) == 1 and nav[0] is cells[-1], "the last cell, and only it, is the navigation"
     assert nav[0].source == navigation(lesson), "run `make release` to regenerate navigation"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_the_last_check_reruns_every_visible_test_and_no_hidden_one(lesson):
+    cells = _nb(lesson).cells
+    generated = [c for c in cells if CHECKS_TAG in c.metadata.get("tags", [])]
+    kept = [c for c in cells if CHECKS_TAG not in c.metadata.get("tags", []) and NAV_TAG not in c.metadata.get("tags", [])]
+    assert generated == cells[-3:-1], "the visible-test check comes last, just before the navigation"
+    assert [c.source for c in generated] == [c.source for c in checks_cells(nbformat.from_dict({"cells": kept}))], \
+        "run `make release` to regenerate the visible-test check"
+    rerun = generated[1].source
+    tests = [c for c in kept if is_test(c)]
+    assert tests and "HIDDEN TESTS" not in rerun
+    for cell in tests:
+        hidden = re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, flags=re.S)
+        assert not any(block.strip() and repr(block.strip())[1:-1] in rerun for block in hidden), \
+            f"{nbgrader_meta(cell)['grade_id']}: a hidden test leaked into the visible-test check"
+
+
+def test_the_reference_lint_finds_missing_lessons():
+    order = ["00-start-here", "01-why-monitor", "04-data-drift"]
+    found = missing_lesson_references("as lesson 04 showed; lessons 01–04 and [later](../07-capstone/07-capstone.ipynb)",
+                                      order)
+    assert found == ["'lessons 01–04' names lesson 02", "'lessons 01–04' names lesson 03",
+                     "a link to lesson 07 (](../07-capstone/...)"]
+    assert missing_lesson_references("lessons 00 and 01; [next](../01-why-monitor/01-why-monitor.ipynb)", order) == []
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_no_reference_to_a_lesson_that_does_not_exist(lesson):
+    found = [f"cell {i}: {ref}" for i, cell in enumerate(_nb(lesson).cells)
+             for ref in missing_lesson_references(cell.source)]
+    assert not found, f"{lesson} refers to lessons not in solutions/ (say 'a later lesson'): {found}"
 
 
 @pytest.mark.parametrize("lesson", LESSONS)

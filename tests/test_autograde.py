@@ -3,7 +3,8 @@
 Each lesson is graded in its own scratch course (grading/ci-*), two lessons at a time. Four
 submissions per lesson, in one nbgrader run: the solution, the untouched release, and two with
 half of the answers replaced by plausible wrong ones (odd-numbered exercises wrong, then
-even-numbered ones).
+even-numbered ones). In those two, every *right* answer is also noisy: each function it defines
+warns and writes to stderr whenever it is called, and must still earn every point.
 """
 
 from __future__ import annotations
@@ -14,7 +15,17 @@ from concurrent.futures import ThreadPoolExecutor
 import nbformat
 import pytest
 
-from course import LESSONS, RELEASE, ROOT, ScratchCourse, answers_and_tests, replace_answers, source_path
+from course import (
+    LESSONS,
+    RELEASE,
+    ROOT,
+    ScratchCourse,
+    answer_sources,
+    answers_and_tests,
+    noisy,
+    replace_answers,
+    source_path,
+)
 from wrong_answers import WRONG_ANSWERS
 
 pytestmark = pytest.mark.slow
@@ -34,7 +45,9 @@ class GradedLesson:
         wrong_code = WRONG_ANSWERS.get(lesson, {})
         for parity, student in ((0, "wrong-odd"), (1, "wrong-even")):
             self.wrong[student] = {gid for i, gid in enumerate(self.owners) if i % 2 == parity and gid in wrong_code}
-            self.course.submit(student, lesson, replace_answers(solution, {g: wrong_code[g] for g in self.wrong[student]}))
+            answers = {g: wrong_code[g] if g in self.wrong[student] else noisy(code)
+                       for g, code in answer_sources(solution).items()}
+            self.course.submit(student, lesson, replace_answers(solution, answers))
         self.done = self.course.autograde(lesson)
         if self.done.returncode == 0:
             self.write_table()
@@ -123,4 +136,5 @@ def test_a_wrong_answer_loses_exactly_its_cells_points(graded, lesson, student):
             if answer in result.wrong[student]:
                 assert score == 0, f"{gid} gives {score}/{top} to the wrong answer for {answer}"
             else:
-                assert score == top, f"{gid} gives {score}/{top} although {answer} is right (another answer's mistake leaked)"
+                assert score == top, (f"{gid} gives {score}/{top} although {answer} is right (another answer's "
+                                      "mistake leaked, or its warnings or stderr reached the test cell)")
