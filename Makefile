@@ -7,6 +7,9 @@ BIN       := $(VENV)/bin
 STAMP     := $(VENV)/.installed
 LAB_PORT  ?= 8888
 LAB_DIR   ?= notebooks
+# Jupyter settings of the course (jupyter/): no news or update checks for anyone; students see no
+# instructor panels (Create Assignment, Formgrader), which only `make lab-instructor` shows.
+LAB_CONFIG ?= $(CURDIR)/jupyter/student:$(CURDIR)/jupyter/course
 ASSIGNMENT ?= *
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONWARNINGS := ignore:Object of type:Warning
@@ -37,11 +40,11 @@ $(STAMP): requirements.txt
 lab: $(STAMP)  ## open the course in JupyterLab (local mode), on 127.0.0.1 only
 	@TOKEN=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(16))'); \
 	echo "ML Check-up is starting; open http://127.0.0.1:$(LAB_PORT)/lab?token=$$TOKEN"; \
-	exec $(BIN)/jupyter lab --no-browser $(ALLOW_ROOT) --ip=127.0.0.1 --port=$(LAB_PORT) \
+	JUPYTER_CONFIG_PATH=$(LAB_CONFIG) exec $(BIN)/jupyter lab --no-browser $(ALLOW_ROOT) --ip=127.0.0.1 --port=$(LAB_PORT) \
 		--ServerApp.port_retries=0 --ServerApp.root_dir=$(LAB_DIR) --IdentityProvider.token=$$TOKEN
 
-lab-instructor:  ## JupyterLab on the whole repository, with the formgrader
-	@$(MAKE) --no-print-directory lab LAB_DIR=.
+lab-instructor:  ## JupyterLab on the whole repository, with nbgrader's Create Assignment and Formgrader
+	@$(MAKE) --no-print-directory lab LAB_DIR=. LAB_CONFIG=$(CURDIR)/jupyter/course
 
 test: $(STAMP)  ## run every check: package, notebooks, release sync, autograde end to end
 	$(BIN)/python -m pytest
