@@ -61,7 +61,7 @@ def test_lab_is_quiet_and_shows_instructor_panels_only_to_instructors(target):
         assert requests.get(f"{base}/lab/api/news", params={"token": token}, timeout=10).json()["news"] == []
         formgrader = requests.get(f"{base}/formgrader/api/assignments", params={"token": token}, timeout=30)
         if target == "lab":
-            assert INSTRUCTOR_PLUGINS <= disabled and formgrader.status_code == 404
+            assert disabled >= INSTRUCTOR_PLUGINS and formgrader.status_code == 404
         else:
             assert not INSTRUCTOR_PLUGINS & disabled and formgrader.status_code == 200
     finally:
