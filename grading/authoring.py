@@ -179,6 +179,28 @@ def missing_lesson_references(text: str, order: list[str] | None = None) -> list
     return found
 
 
+#: A learner's pace for :func:`study_minutes`: prose words and code lines read per minute, and
+#: minutes per exercise (read the contract, answer, run its tests, fix once).
+READING_PACE = {"words": 200, "code_lines": 15, "exercise": 6}
+_STATED = re.compile(r"\*\*What you'll need\.\*\*.*?about (\d+) minutes", re.S)
+
+
+def study_minutes(nb) -> float:
+    """Minutes a learner needs for a lesson, at :data:`READING_PACE` (generated cells left out)."""
+    cells = [c for c in nb.cells if not {NAV_TAG, CHECKS_TAG} & set(c.metadata.get("tags", []))]
+    words = sum(len(re.findall(r"\w+", c.source)) for c in cells if c.cell_type == "markdown")
+    lines = sum(len(c.source.splitlines()) for c in cells if c.cell_type == "code")
+    exercises = sum(1 for c in cells if c.metadata.get("nbgrader", {}).get("solution"))
+    return (words / READING_PACE["words"] + lines / READING_PACE["code_lines"]
+            + exercises * READING_PACE["exercise"])
+
+
+def stated_minutes(nb) -> int | None:
+    """The duration the lesson's "What you'll need" states ("... about N minutes")."""
+    match = _STATED.search(nb.cells[0].source)
+    return int(match[1]) if match else None
+
+
 def _shape(cell) -> tuple:
     return cell.get("id"), cell.cell_type, cell.source, cell.metadata
 

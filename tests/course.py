@@ -23,7 +23,16 @@ RELEASE = ROOT / "notebooks"
 BIN = Path(sys.executable).parent
 
 sys.path.insert(0, str(ROOT / "grading"))
-from authoring import CHECKS_TAG, NAV_TAG, checks_cells, lessons, missing_lesson_references, navigation  # noqa: E402, F401
+from authoring import (  # noqa: E402, F401  (re-exported for the tests)
+    CHECKS_TAG,
+    NAV_TAG,
+    checks_cells,
+    lessons,
+    missing_lesson_references,
+    navigation,
+    stated_minutes,
+    study_minutes,
+)
 
 LESSONS = lessons()
 

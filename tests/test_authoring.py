@@ -21,6 +21,8 @@ from course import (
     navigation,
     nbgrader_meta,
     source_path,
+    stated_minutes,
+    study_minutes,
 )
 
 GRADE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -91,6 +93,16 @@ def test_the_last_check_reruns_every_visible_test_and_no_hidden_one(lesson):
         hidden = re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, flags=re.S)
         assert not any(block.strip() and repr(block.strip())[1:-1] in rerun for block in hidden), \
             f"{nbgrader_meta(cell)['grade_id']}: a hidden test leaked into the visible-test check"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_the_stated_duration_is_the_measured_pace(lesson):
+    nb = _nb(lesson)
+    stated, estimate = stated_minutes(nb), study_minutes(nb)
+    assert stated, "say how long the lesson takes in **What you'll need.** ('... about N minutes')"
+    assert abs(stated - estimate) <= max(5, 0.15 * estimate), (
+        f"{lesson} says about {stated} minutes; at the course's reading pace it takes {estimate:.0f}: "
+        "state that, or shorten the lesson")
 
 
 def test_the_reference_lint_finds_missing_lessons():
