@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 INCLUDE = [
     "README.md", "LICENSE", "LICENSE-CONTENT.md", "Makefile", "pyproject.toml", "environment.yml",
     "requirements.in", "requirements.txt", "conftest.py", "nbgrader_config.py", ".gitignore",
-    "notebooks", "datasets", "src",
+    "notebooks", "datasets", "src", "jupyter",
 ]
 IGNORE = shutil.ignore_patterns("__pycache__", "*.egg-info", ".ipynb_checkpoints")
 FORBIDDEN = ("### BEGIN HIDDEN TESTS", "### BEGIN SOLUTION")

@@ -13,7 +13,7 @@ from bundle import FORBIDDEN, build  # noqa: E402
 def test_bundle_holds_what_students_need_and_no_answers(tmp_path):
     out = build(tmp_path / "bundle")
     for needed in ("notebooks/00-start-here/00-start-here.ipynb", "datasets", "src/mlcheckup/__init__.py",
-                   "requirements.txt", "Makefile", "README.md"):
+                   "requirements.txt", "Makefile", "README.md", "jupyter/student/labconfig/page_config.json"):
         assert (out / needed).exists(), needed
     for absent in ("solutions", "tests", "grading", "benchmarks", ".ci"):
         assert not (out / absent).exists(), absent
