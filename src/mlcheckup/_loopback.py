@@ -20,6 +20,8 @@ from ._lifecycle import Managed
 from .errors import ServerError
 
 HOST = "127.0.0.1"
+#: How often a server thread checks whether it should stop (seconds): stop() waits at most this long.
+_POLL_S = 0.02
 
 
 def port_in_use_error(port: int, what: str) -> ServerError:
@@ -146,7 +148,9 @@ class LoopbackService(LoopbackAddress, Managed):
             self._server = _Server((HOST, self._requested_port), Handler)
         except OSError as error:
             raise bind_error(error, self._requested_port, self.label) from None
-        self._thread = threading.Thread(target=self._server.serve_forever, name=self.label, daemon=True)
+        # serve_forever notices shutdown() only between polls: poll often, so that stop() is prompt
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": _POLL_S},
+                                        name=self.label, daemon=True)
         self._thread.start()
 
     def _stop(self) -> None:
