@@ -129,10 +129,10 @@ def replace_answers(nb, new_sources: dict[str, str]):
     return nb
 
 
-#: Appended to a correct answer by :func:`noisy`: each function it defines warns and writes to
-#: stderr on every call, as a student's debugging leftovers do.
+#: Appended to a correct answer by :func:`noisy`: each function it defines warns, writes to stderr
+#: and logs a warning (root logger) on every call, as a student's debugging leftovers do.
 _NOISE = """
-import functools as _noise_functools, sys as _noise_sys, warnings as _noise_warnings
+import functools as _noise_functools, logging as _noise_logging, sys as _noise_sys, warnings as _noise_warnings
 
 
 def _noisy(fn):
@@ -140,6 +140,7 @@ def _noisy(fn):
     def noisy_fn(*args, **kwargs):
         _noise_warnings.warn(f"{fn.__name__}: a warning from the student's code", UserWarning, stacklevel=2)
         print(f"{fn.__name__}: a line on stderr from the student's code", file=_noise_sys.stderr)
+        _noise_logging.warning(f"{fn.__name__}: a log line from the student's code")  # a root handler on stderr
         return fn(*args, **kwargs)
     return noisy_fn
 """

@@ -151,12 +151,19 @@ def test_call_reports_stub_and_crash_and_keeps_stderr_clean(capsys):
     def crash():
         raise ZeroDivisionError("division by zero")
 
+    import logging
+    import sys
+
+    student_log = logging.getLogger("test.student")
+    handler = logging.StreamHandler(sys.stderr)  # made before the call, as logging.basicConfig() does
+    student_log.addHandler(handler)
+
     def noisy():
-        import sys
         import warnings
 
         warnings.warn("careful", stacklevel=2)
         print("debug", file=sys.stderr)
+        student_log.warning("logged")
         return 3
 
     with pytest.raises(errors.ExerciseNotStarted, match="not written yet"):
@@ -165,8 +172,10 @@ def test_call_reports_stub_and_crash_and_keeps_stderr_clean(capsys):
     hinted = _message(call, crash, hint="return 0.0 when the batch is empty")
     assert "Next step: return 0.0 when the batch is empty (run it on the example" in hinted
     assert call(noisy) == 3
+    student_log.removeHandler(handler)
     captured = capsys.readouterr()
-    assert captured.err == "" and "debug" in captured.out
+    assert captured.err == "" and "debug" in captured.out and "logged" in captured.out
+    assert handler.stream is sys.stderr  # given back after the call
 
 
 def test_type_columns_and_check():

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import math
 import sys
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -48,12 +49,34 @@ def _show(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
+@contextlib.contextmanager
+def _quiet(stdout: Any) -> Iterator[None]:
+    """Warnings off; ``sys.stderr`` and every logging handler that writes to stderr sent to ``stdout``.
+
+    A logging handler made before (``logging.warning`` makes one on the root logger) holds the
+    stream it was given, so redirecting ``sys.stderr`` alone does not quiet it.
+    """
+    loggers = [logging.getLogger(), *(one for one in logging.Logger.manager.loggerDict.values()
+                                      if isinstance(one, logging.Logger))]
+    errs = (sys.stderr, sys.__stderr__)
+    handlers = {h for lg in loggers for h in lg.handlers
+                if isinstance(h, logging.StreamHandler) and getattr(h, "stream", None) in errs}
+    moved = [(h, h.setStream(stdout)) for h in handlers]
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stderr(stdout):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for handler, stream in moved:
+            handler.setStream(stream)
+
+
 def call(fn: Callable[..., Any], *args: Any, name: str | None = None, hint: str | None = None,
          **kwargs: Any) -> Any:
     """Call a student's function, quietly, and explain a stub or a crash.
 
-    Warnings are silenced and anything written to ``sys.stderr`` goes to stdout, so that
-    nbgrader does not zero the test cell for a stray warning.
+    Warnings are silenced and anything written to ``sys.stderr`` or by a logging handler on
+    stderr goes to stdout, so that nbgrader does not zero the test cell for a stray warning.
 
     Parameters
     ----------
@@ -72,8 +95,7 @@ def call(fn: Callable[..., Any], *args: Any, name: str | None = None, hint: str 
         If the function is still the release stub, or if it raises.
     """
     label = name or getattr(fn, "__name__", "your function")
-    with warnings.catch_warnings(), contextlib.redirect_stderr(sys.stdout):
-        warnings.simplefilter("ignore")
+    with _quiet(sys.stdout):
         try:
             return fn(*args, **kwargs)
         except NotImplementedError:
@@ -206,9 +228,8 @@ def rerun_visible_tests(namespace: dict, tests: dict[str, list[str]]) -> dict[st
     for label, sources in tests.items():
         results[label] = None
         for index, source in enumerate(sources, start=1):
-            with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
-                    contextlib.redirect_stderr(io.StringIO()):
-                warnings.simplefilter("ignore")
+            sink = io.StringIO()
+            with contextlib.redirect_stdout(sink), _quiet(sink):
                 try:
                     exec(compile(source, f"<{label}, test cell {index}>", "exec"), namespace)
                 except Exception as error:  # a failed check, a stub, or any other error of the answer
