@@ -182,7 +182,7 @@ def missing_lesson_references(text: str, order: list[str] | None = None) -> list
 #: A learner's pace for :func:`study_minutes`: prose words and code lines read per minute, and
 #: minutes per exercise (read the contract, answer, run its tests, fix once).
 READING_PACE = {"words": 200, "code_lines": 15, "exercise": 6}
-_STATED = re.compile(r"\*\*What you'll need\.\*\*.*?about (\d+) minutes", re.S)
+_STATED = re.compile(r"\*\*What you'll need\.\*\*.*?about (\d+)\s+minutes", re.S)
 
 
 def study_minutes(nb) -> float:
