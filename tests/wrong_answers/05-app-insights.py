@@ -1,14 +1,11 @@
 """Wrong answers for lesson 05 (see tests/wrong_answers/__init__.py)."""
 
 WRONG = {
-    # forgets the custom-event marker: the record lands in traces, not in customEvents
-    "ex5_1_report_low_confidence": (
-        "def report_low_confidence(log, request_id, digit, confidence, threshold=LOW_CONFIDENCE):\n"
-        "    if confidence >= threshold:\n"
-        "        return False\n"
-        "    log.info('LowConfidencePrediction', extra={'request_id': request_id, 'digit': int(digit),\n"
-        "                                               'confidence': float(confidence)})\n"
-        "    return True\n"
+    # takes the daily budget as a number of values of the sample: too deaf on a long sample, over budget on a short one
+    "ex5_1_doubt_threshold": (
+        "def doubt_threshold(confidences, requests_per_day, events_per_day):\n"
+        "    values = np.sort(np.asarray(confidences, dtype=float))\n"
+        "    return float(values[int(events_per_day)])\n"
     ),
     # ignores `minutes`: always one row per hour (right for the default, wrong for any other bin)
     "ex5_2_failure_rate_sql": (

@@ -9,8 +9,12 @@ Both kinds share the settings of an Azure alert rule, under the names of ``azure
 what they measure:
 
 * :class:`MetricRule`, a *metric alert* (``MetricAlertResource``), aggregates one App Insights
-  metric over the window: a standard metric computed from the telemetry tables
-  (``requests/duration``, ``requests/failed``...) or a custom metric of ``customMetrics``;
+  metric over the window: a standard metric (``requests/duration``, ``requests/failed``...) or a
+  custom metric of ``customMetrics``. In Azure the exporter pre-aggregates the standard metrics
+  from the spans it sends and App Insights stores them as metrics, not computed from the tables
+  (learn.microsoft.com/azure/azure-monitor/app/pre-aggregated-metrics-log-metrics). Here they are
+  computed from the stored ``requests``/``dependencies``/``exceptions`` rows, which hold the
+  same spans: equal when every span is kept, different under sampling or ingestion loss;
 * :class:`LogRule`, a *log search alert* (``ScheduledQueryRuleResource``), runs a query (SQL here,
   ``kql`` for Azure) whose rows each carry a ``timestamp``, and aggregates them per window: their
   number (``Count``) or a numeric column (``metric_measure_column``). It can demand several
@@ -42,8 +46,9 @@ SIGNS = {"GreaterThan": ">", "GreaterThanOrEqual": "≥", "LessThan": "<", "Less
 AGGREGATIONS = ("Average", "Count", "Minimum", "Maximum", "Total")
 #: Alert severities: ``Sev0`` is the most urgent.
 SEVERITIES = {0: "Critical", 1: "Error", 2: "Warning", 3: "Informational", 4: "Verbose"}
-#: App Insights standard metrics (namespace ``microsoft.insights/components``), and what each is
-#: computed from: (table, value of one item, filter).
+#: App Insights standard metrics (namespace ``microsoft.insights/components``), and the stored rows
+#: each is computed from here: (table, value of one item, filter). Azure's exporter pre-aggregates
+#: them from the spans instead; the rows hold the same spans.
 STANDARD_METRICS = {
     "requests/count": ("requests", "1.0", None),
     "requests/duration": ("requests", "duration", None),
