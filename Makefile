@@ -1,8 +1,14 @@
 # ML Check-up. Two commands matter: `make lab` (open the course) and `make test` (check everything).
 # Every target builds the virtual environment from the committed lock first, if it is missing or stale.
 
-PYTHON    ?= python3.11
-VENV      := .venv
+# The first supported interpreter on PATH, unless PYTHON is given (make test PYTHON=python3.13 VENV=.venv-3.13).
+SUPPORTED := 3.11, 3.12 or 3.13
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell for p in python3.11 python3.12 python3.13 python3; do \
+	$$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' >/dev/null 2>&1 && { echo $$p; break; }; \
+	done)
+endif
+VENV      ?= .venv
 BIN       := $(VENV)/bin
 STAMP     := $(VENV)/.installed
 LAB_PORT  ?= 8888
@@ -26,6 +32,8 @@ venv: $(STAMP)  ## create .venv from requirements.txt (the lock) and install mlc
 # A changed lock rebuilds the environment from scratch, so nothing stale survives.
 # pip compiles bytecode while installing (keep it: kernels start 2-3x faster with it).
 $(STAMP): requirements.txt
+	$(if $(PYTHON),,$(error ML Check-up needs Python $(SUPPORTED) and found none on PATH; install one (e.g. 'uv python install 3.12', your OS's python3.12 package, or conda with environment.yml), then run make again))
+	@echo "building $(VENV) with $(PYTHON) ($$($(PYTHON) --version 2>&1))"
 	rm -rf $(VENV) && $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --requirement requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --editable .
@@ -47,7 +55,7 @@ lab-instructor:  ## JupyterLab on the whole repository, with nbgrader's Create A
 	@$(MAKE) --no-print-directory lab LAB_DIR=. LAB_CONFIG=$(CURDIR)/jupyter/course
 
 test: $(STAMP)  ## run every check: package, notebooks, release sync, autograde end to end
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 release: $(STAMP)  ## regenerate notebooks/ (the student release) from solutions/
 	$(BIN)/python grading/authoring.py nav $(filter-out *,$(ASSIGNMENT))

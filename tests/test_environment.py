@@ -73,6 +73,23 @@ def test_pyproject_lists_no_second_set_of_versions():
     assert project["requires-python"].startswith(">=3.11")
 
 
+def test_make_looks_for_exactly_the_pythons_the_package_supports():
+    import tomllib
+
+    from packaging.specifiers import SpecifierSet
+
+    spec = SpecifierSet(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"])
+    supported = [f"3.{minor}" for minor in range(8, 20) if f"3.{minor}" in spec]
+    makefile = (ROOT / "Makefile").read_text()
+    candidates = re.search(r"for p in ([^;]+); do", makefile)[1].split()
+    assert candidates == [f"python{v}" for v in supported] + ["python3"]
+    assert re.search(r"^SUPPORTED := (.+)$", makefile, flags=re.M)[1] == ", ".join(supported[:-1]) + " or " + supported[-1]
+    bounds = re.search(r"sys\.exit\(not \((\d+), (\d+)\) <= sys\.version_info\[:2\] <= \((\d+), (\d+)\)\)", makefile)
+    assert (f"{bounds[1]}.{bounds[2]}", f"{bounds[3]}.{bounds[4]}") == (supported[0], supported[-1])
+    readme = (ROOT / "README.md").read_text()
+    assert f"Python {', '.join(supported[:-1])} or {supported[-1]}" in readme, "the README must name the supported versions"
+
+
 @pytest.mark.parametrize("name, version", sorted(_lock().items()))
 def test_installed_package_matches_the_lock(name, version):
     try:
