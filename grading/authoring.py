@@ -22,6 +22,7 @@ SOLUTIONS = ROOT / "solutions"
 NAV_TAG = "navigation"
 CHECKS_TAG = "visible-tests"
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
+SOLUTION = re.compile(r"^[ \t]*### BEGIN SOLUTION.*?^[ \t]*### END SOLUTION[^\n]*\n?", re.S | re.M)
 EXERCISE = re.compile(r"^ex(\d+)_(\d+)_")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
@@ -186,10 +187,16 @@ _STATED = re.compile(r"\*\*What you'll need\.\*\*.*?about (\d+)\s+minutes", re.S
 
 
 def study_minutes(nb) -> float:
-    """Minutes a learner needs for a lesson, at :data:`READING_PACE` (generated cells left out)."""
+    """Minutes a learner needs for a lesson, at :data:`READING_PACE`.
+
+    Counts what the student release shows: no solutions (a stub instead), no hidden tests, no
+    generated cells.
+    """
     cells = [c for c in nb.cells if not {NAV_TAG, CHECKS_TAG} & set(c.metadata.get("tags", []))]
     words = sum(len(re.findall(r"\w+", c.source)) for c in cells if c.cell_type == "markdown")
-    lines = sum(len(c.source.splitlines()) for c in cells if c.cell_type == "code")
+    lines = sum(len(SOLUTION.sub("", HIDDEN.sub("", c.source)).splitlines()) + 1  # + the release's stub
+                if SOLUTION.search(c.source) else len(HIDDEN.sub("", c.source).splitlines())
+                for c in cells if c.cell_type == "code")
     exercises = sum(1 for c in cells if c.metadata.get("nbgrader", {}).get("solution"))
     return (words / READING_PACE["words"] + lines / READING_PACE["code_lines"]
             + exercises * READING_PACE["exercise"])
