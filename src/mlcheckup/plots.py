@@ -195,7 +195,10 @@ def dashboard(
                 "Pass the names of existing columns, or add the missing ones to every table"
             )
     spans = spans or {}
-    fig, axes = plt.subplots(len(tables), len(metrics), figsize=(width, 0.75 + row_height * len(tables)),
+    # room above the top row for the title and legend line, then the column titles (one or more lines)
+    title_lines = max((metric.label or metric.column).count("\n") + 1 for metric in metrics)
+    header = 0.38 + 0.14 * title_lines                                       # inches
+    fig, axes = plt.subplots(len(tables), len(metrics), figsize=(width, header + 0.2 + row_height * len(tables)),
                              sharex=True, sharey="col", squeeze=False, FigureClass=_shown_once())
     for row, (name, table) in enumerate(tables.items()):
         for col, metric in enumerate(metrics):
@@ -227,7 +230,7 @@ def dashboard(
                Line2D([], [], color=BREACH, marker="o", ls="", ms=4, label="breach")]
     if any(list(s) for s in spans.values()):
         handles.append(Patch(color=SPAN, alpha=0.45, label="incident (answer key)"))
-    top = 1 - 0.55 / fig.get_figheight()
+    top = 1 - header / fig.get_figheight()
     fig.legend(handles=handles, loc="upper right", ncol=len(handles), fontsize=7, frameon=False,
                bbox_to_anchor=(0.99, 1 - 0.05 / fig.get_figheight()))
     if title:

@@ -53,4 +53,19 @@ WRONG = {
         "        return 'data drift'\n"
         "    return 'healthy'\n"
     ),
+    # counts every window the alert is firing in, not every alarm (one per run), and never scales the budget
+    "ex1_7_patience_for_budget": (
+        "def patience_for_budget(quiet, threshold, alarms_per_month, below=True):\n"
+        "    values = quiet.to_numpy(dtype=float)\n"
+        "    breach = (values < threshold) if below else (values > threshold)\n"
+        "    patience = 1\n"
+        "    while True:\n"
+        "        firing, run = 0, 0\n"
+        "        for hit in breach:\n"
+        "            run = run + 1 if hit else 0\n"
+        "            firing += run >= patience\n"
+        "        if firing <= alarms_per_month:\n"
+        "            return patience\n"
+        "        patience += 1\n"
+    ),
 }

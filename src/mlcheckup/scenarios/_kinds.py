@@ -113,7 +113,7 @@ def class_mix(start, end, classes: tuple, severity: float) -> Incident:
         "sudden", "prior", "new client", start, end, f"classes {names}", severity,
         f"share of requests from a client who sends only {names}", severity,
         f"From {_when(start)}, a new client sends {severity:.0%} of requests, all of them digits {names}; "
-        "each digit looks as before, only the class mix changes.",
+        "each digit looks as before, only the class mix changes (a prior, or label, shift).",
         {"classes": classes},
     )
 
@@ -350,7 +350,7 @@ _BUILDERS: dict[str, tuple[Callable[..., Scenario], str]] = {
     "gradual": (gradual, "digits: a scanner slowly degrades (noise, blur, thickness or rotation)"),
     "sudden": (sudden, "digits: a new population of writers (italic digits) appears at once"),
     "recurring": (recurring, "digits: faded archive forms, one and a half days every week"),
-    "prior": (prior, "digits: a new client shifts the class mix; each class looks as before"),
+    "prior": (prior, "digits: a new client shifts the class mix (prior, or label, shift); each class looks as before"),
     "concept": (concept, "digits: 7-looking images are now really 1s; the inputs do not change"),
     "quality": (quality, "digits: NaN pixels, wrong-length payloads, 0..255 values, blank images"),
     "latency": (latency, "digits endpoint: a slower model version, and an outage with 503s"),
