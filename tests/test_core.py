@@ -202,3 +202,14 @@ def test_expect_equal_compares_arrays_and_frames_by_type_shape_and_value():
 def test_expect_close_refuses_a_non_finite_expected_value():
     with pytest.raises(ValueError, match="fix the test"):
         expect_close("broken test", 0.1, float("nan"))
+
+
+def test_waits_draw_a_text_bar_whose_last_state_is_full(capsys):
+    from mlcheckup._progress import finish, progress
+
+    with progress(4, "waiting for rows", unit="row") as bar:
+        bar.delay = 0  # shown at once here; waits show it after 2 s
+        bar.update(1)
+        finish(bar)
+    last = capsys.readouterr().out.rstrip("\n").split("\r")[-1]
+    assert last.startswith("waiting for rows: 100%") and "4/4" in last  # what a saved notebook keeps

@@ -27,7 +27,6 @@ import contextlib
 import json
 import os
 import sqlite3
-import sys
 import threading
 import time
 import uuid
@@ -38,6 +37,7 @@ import pandas as pd
 from . import _envelopes
 from ._loopback import LoopbackService
 from ._process import session_dir
+from ._progress import finish, progress
 from .errors import ServerError, ValidationError
 
 #: Instrumentation key used offline (App Insights keys are UUIDs; this one is all zeros).
@@ -354,16 +354,16 @@ class AppInsightsIngestion(LoopbackService):
             If fewer than ``count`` rows arrived within ``timeout`` seconds, or storing telemetry
             failed.
         """
-        from tqdm.auto import tqdm
-
         self.check()
         deadline = time.monotonic() + timeout
         found = self.count(table, where)
-        with tqdm(total=count, desc=f"waiting for {table}", delay=2, file=sys.stdout, leave=False) as bar:
+        with progress(count, f"waiting for {table}", unit="row") as bar:
             while found < count and time.monotonic() < deadline:
                 time.sleep(0.1)
                 found = self.count(table, where)
                 bar.update(min(found, count) - bar.n)
+            if found >= count:
+                finish(bar)
         if found < count:
             self.check()
             raise ServerError(

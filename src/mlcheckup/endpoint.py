@@ -39,6 +39,7 @@ import requests
 from ._lifecycle import Managed, State
 from ._loopback import HOST, LoopbackAddress, bind_error
 from ._process import session_dir, spawn, terminate
+from ._progress import finish, progress
 from .appinsights import (
     LOCAL_INSTRUMENTATION_KEY,
     QUIET_ENVIRONMENT,
@@ -397,11 +398,8 @@ class LocalEndpoint(LoopbackAddress, Managed):
         self._wait_healthy()
 
     def _wait_healthy(self) -> None:
-        from tqdm.auto import tqdm
-
         deadline = time.monotonic() + self.start_timeout
-        with tqdm(total=self.workers, desc=f"starting {self.label}", unit="worker", delay=2, file=sys.stdout,
-                  leave=False) as bar:
+        with progress(self.workers, f"starting {self.label}", unit="worker") as bar:
             while True:
                 self._server_log().update()
                 ready = self._log.ready
@@ -412,6 +410,7 @@ class LocalEndpoint(LoopbackAddress, Managed):
                     time.sleep(0.5)  # let the traceback reach the log
                     self._fail("score.py could not be loaded or its init() failed")
                 if ready >= self.workers and self._healthy():
+                    finish(bar)
                     return
                 if time.monotonic() > deadline:
                     self._fail(f"it was not healthy after {self.start_timeout:.0f} s "

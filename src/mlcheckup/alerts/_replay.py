@@ -11,10 +11,9 @@ given, from that model. Nothing sleeps.
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
+from .._progress import progress
 from ..errors import ServerError, ValidationError
 
 _CHUNK = 1000
@@ -178,7 +177,6 @@ def _export(store, spans, logs) -> None:
     from azure.monitor.opentelemetry.exporter import AzureMonitorLogExporter, AzureMonitorTraceExporter
     from opentelemetry.sdk._logs.export import LogExportResult
     from opentelemetry.sdk.trace.export import SpanExportResult
-    from tqdm.auto import tqdm
 
     options = {"connection_string": store.connection_string, "disable_offline_storage": True}
     batches = [(AzureMonitorTraceExporter, spans[k:k + _CHUNK], SpanExportResult.SUCCESS)
@@ -187,8 +185,7 @@ def _export(store, spans, logs) -> None:
                 for k in range(0, len(logs), _CHUNK)]
     exporters = {kind: kind(**options) for kind in {kind for kind, _, _ in batches}}
     try:
-        with tqdm(total=len(spans) + len(logs), desc="replaying telemetry", unit="item", delay=2, file=sys.stdout,
-                  leave=False) as bar:
+        with progress(len(spans) + len(logs), "replaying telemetry", unit="item") as bar:
             for kind, batch, success in batches:
                 if exporters[kind].export(batch) != success:
                     store.check()
