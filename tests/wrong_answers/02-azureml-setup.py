@@ -10,18 +10,13 @@ WRONG = {
         "        raise ValueError(f\"expected rows of 64 pixels, got shape {rows.shape}\")\n"
         "    return {\"predictions\": model.predict(rows)}\n"
     ),
-    # enables the collections with a Python bool, which the schema refuses, and forgets App Insights
-    "ex2_2_monitored_deployment": (
-        "def monitored_deployment(name, endpoint_name, *, model, environment, code,\n"
-        "                         instance_type=\"Standard_DS3_v2\", instance_count=1):\n"
-        "    collector = DataCollector(collections={\"model_inputs\": DeploymentCollection(enabled=True),\n"
-        "                                           \"model_outputs\": DeploymentCollection(enabled=True)},\n"
-        "                              sampling_rate=1.0, rolling_rate=\"hour\")\n"
-        "    return ManagedOnlineDeployment(name=name, endpoint_name=endpoint_name, model=model,\n"
-        "                                   environment=environment,\n"
-        "                                   code_configuration=CodeConfiguration(code=str(code), scoring_script=\"score.py\"),\n"
-        "                                   instance_type=instance_type, instance_count=instance_count,\n"
-        "                                   data_collector=collector)\n"
+    # spends the whole budget: the largest rate it pays for, capped at 1.0, and never asks whether the
+    # incident shows (nor that joined rows need rate squared), so it never refuses
+    "ex2_2_sampling_rate_for": (
+        "def sampling_rate_for(requests_per_hour, incident_share, window_hours, rows_needed,\n"
+        "                      cost_per_1000_payloads, budget_per_month, joined=False):\n"
+        "    affordable = budget_per_month / (2 * requests_per_hour * 24 * 30 * cost_per_1000_payloads / 1000)\n"
+        "    return float(min(1.0, math.floor(100 * affordable) / 100))\n"
     ),
     # numbers rows by their position in the whole file instead of in their own line
     "ex2_3_joined_rows": (
@@ -34,9 +29,17 @@ WRONG = {
         "        return frame\n"
         "    return rows(input_lines).merge(rows(output_lines), on=\"correlationid\")\n"
     ),
-    # forgets the instance count, and looks the price up directly (a KeyError for an unknown size)
-    "ex2_4_daily_cost": (
-        "def daily_cost(deployment, prices, hours=24.0):\n"
-        "    return float(prices[deployment.instance_type] * hours)\n"
+    # sizes for the peak with no spare instance and ignores the 20 % quota reserve
+    "ex2_4_cheapest_plan": (
+        "def cheapest_plan(peak_requests_per_second, sizes, quota_vcpus):\n"
+        "    plans = []\n"
+        "    for name, size in sizes.items():\n"
+        "        count = math.ceil(peak_requests_per_second / size[\"requests_per_second\"])\n"
+        "        if count * size[\"vcpus\"] <= quota_vcpus:\n"
+        "            plans.append((size[\"price_per_hour\"] * count, name, count))\n"
+        "    if not plans:\n"
+        "        raise ValueError(f\"no plan fits {quota_vcpus} vCPUs\")\n"
+        "    _, name, count = min(plans)\n"
+        "    return name, count\n"
     ),
 }
