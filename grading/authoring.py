@@ -24,6 +24,7 @@ CHECKS_TAG = "visible-tests"
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
 SOLUTION = re.compile(r"^[ \t]*### BEGIN SOLUTION.*?^[ \t]*### END SOLUTION[^\n]*\n?", re.S | re.M)
 EXERCISE = re.compile(r"^ex(\d+)_(\d+)_")
+HEADING = re.compile(r"^#+\s+(Exercise \d+\.\d+)\b", re.M)
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
@@ -127,14 +128,23 @@ def navigation(lesson: str, order: list[str] | None = None) -> str:
 
 
 def visible_tests(nb) -> dict[str, list[str]]:
-    """Exercise label ("Exercise 4.2") → the visible part of each of its test cells, in order."""
+    """Exercise label → the visible part of each of its test cells, in order.
+
+    The label is the exercise's heading ("### Exercise 4.2 — ..." gives "Exercise 4.2"), so that
+    text can renumber exercises while grade ids stay; a test cell with no heading above it is
+    labelled by its grade id's ``exN_M_`` prefix, or the grade id itself.
+    """
     tests: dict[str, list[str]] = {}
+    heading = None
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "markdown":
+            found = HEADING.findall(cell.source)
+            heading = found[-1] if found else heading
         if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
             continue
         match = EXERCISE.match(meta["grade_id"])
-        label = f"Exercise {int(match[1])}.{int(match[2])}" if match else meta["grade_id"]
+        label = heading or (f"Exercise {int(match[1])}.{int(match[2])}" if match else meta["grade_id"])
         tests.setdefault(label, []).append(HIDDEN.sub("", cell.source).rstrip() + "\n")
     return tests
 
