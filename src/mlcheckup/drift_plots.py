@@ -100,7 +100,8 @@ def heatmap(
     title : str, optional
         Figure title: state the finding.
     vmax : float
-        Ratio at the darkest red; larger ratios are drawn in the same colour.
+        Ratio at the darkest red (and 1 / vmax at the darkest blue), on a log scale centred on 1,
+        the threshold; ratios beyond are drawn in the end colours.
     width : float
         Figure width in inches (height follows the number of features).
 
@@ -129,7 +130,7 @@ def heatmap(
     >>> plt.close(fig)
     """
     import matplotlib.pyplot as plt
-    from matplotlib.colors import TwoSlopeNorm
+    from matplotlib.colors import FuncNorm
 
     grid = _grid(table, features)
     if not vmax > 1:
@@ -137,8 +138,14 @@ def heatmap(
     starts = pd.DatetimeIndex(grid.columns)
     fig, ax = plt.subplots(figsize=(width, 1.2 + 0.26 * len(grid)), FigureClass=_shown_once())
     cmap = plt.get_cmap("RdBu_r").with_extremes(bad="#dddddd")
+    # A log scale centred on the threshold: half and twice the threshold are equally far from white,
+    # and equal steps on the colour bar are equal ratios. Ratios beyond [1/vmax, vmax] take the end colours.
+    def _forward(x):
+        return np.log(np.clip(x, 1.0 / vmax, vmax))
+
+    norm = FuncNorm((_forward, np.exp), vmin=1.0 / vmax, vmax=vmax)
     image = ax.imshow(np.ma.masked_invalid(grid.to_numpy(dtype=float)), aspect="auto", cmap=cmap,
-                      norm=TwoSlopeNorm(vmin=0.0, vcenter=1.0, vmax=vmax), interpolation="nearest")
+                      norm=norm, interpolation="nearest")
     ax.set_yticks(range(len(grid)), list(grid.index), fontsize=8)
     quarters = [i for i, start in enumerate(starts) if start.month in (1, 4, 7, 10) and start.day <= 7]
     ticks = quarters if len(quarters) >= 2 else list(range(0, len(starts), max(1, len(starts) // 8)))
@@ -149,7 +156,11 @@ def heatmap(
         ax.axvline(column - 0.5, color="black", lw=1.5, ls="--")
         ax.text(column + 0.5, 0, f"← {label}", fontsize=8, va="center",
                 bbox={"facecolor": "white", "alpha": 0.85, "linewidth": 0, "pad": 1.5})
-    fig.colorbar(image, ax=ax, label="metric ÷ threshold (> 1: breach)", pad=0.02)
+    bar = fig.colorbar(image, ax=ax, label="metric ÷ threshold (> 1: breach)", pad=0.02)
+    steps = [t for t in (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0) if 1.0 / vmax <= t <= vmax]
+    bar.set_ticks(steps, labels=[f"≤ {t:g}" if t == steps[0] else f"≥ {t:g}" if t == steps[-1] else f"{t:g}"
+                                 for t in steps])
+    bar.minorticks_off()
     ax.set_xlabel("window start", fontsize=9)
     if title:
         ax.set_title(title)
