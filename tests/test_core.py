@@ -213,3 +213,11 @@ def test_waits_draw_a_text_bar_whose_last_state_is_full(capsys):
         finish(bar)
     last = capsys.readouterr().out.rstrip("\n").split("\r")[-1]
     assert last.startswith("waiting for rows: 100%") and "4/4" in last  # what a saved notebook keeps
+
+
+def test_a_short_wait_shows_no_bar(capsys):
+    from mlcheckup._progress import finish, progress
+
+    with progress(4, "waiting for rows") as bar:
+        finish(bar)
+    assert capsys.readouterr().out == ""

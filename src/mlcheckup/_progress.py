@@ -20,6 +20,7 @@ def progress(total: int, desc: str, unit: str = "it") -> tqdm:
 
 
 def finish(bar: tqdm) -> None:
-    """Bring ``bar`` to its total (the wait is over) and draw it."""
+    """Bring ``bar`` to its total (the wait is over) and draw it, if it is shown (a short wait shows none)."""
     bar.update(bar.total - bar.n)
-    bar.refresh()
+    if bar.last_print_t >= bar.start_t + bar.delay:
+        bar.refresh()
