@@ -105,6 +105,15 @@ def test_the_stated_duration_is_the_measured_pace(lesson):
         "state that, or shorten the lesson")
 
 
+def test_the_toolkit_says_it_is_taught_only_in_lessons_that_exist():
+    have = {lesson[:2] for lesson in LESSONS}
+    found = [f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+             for path in sorted((ROOT / "src").rglob("*.py"))
+             for n, line in enumerate(path.read_text().splitlines(), start=1)
+             if "Taught in" in line and set(re.findall(r"(?<![§.\d])\b(\d\d)\b", line)) - have]
+    assert not found, f"name only lessons in solutions/: {found}"
+
+
 def test_the_reference_lint_finds_missing_lessons():
     order = ["00-start-here", "01-why-monitor", "04-data-drift"]
     found = missing_lesson_references("as lesson 04 showed; lessons 01–04 and [later](../07-capstone/07-capstone.ipynb)",

@@ -320,7 +320,7 @@ def join_collected(inputs: pd.DataFrame, outputs: pd.DataFrame, on: str = "corre
     ValidationError
         If either table lacks ``on`` or has it twice for one row.
 
-    Taught in lesson 06.
+    Taught in lesson 02.
     """
     for name, table in (("inputs", inputs), ("outputs", outputs)):
         if on not in table:

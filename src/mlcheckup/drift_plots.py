@@ -9,7 +9,7 @@ value *below* the threshold) it is ``threshold / value``. Red cells breach, blue
 The figure is made through pyplot and shows exactly once in a notebook however the cell ends
 (``plt.show()``, last expression, or assigned), as the figures of :mod:`mlcheckup.plots` do.
 
-Taught in lesson 04, §7.
+Taught in lesson 04, §1 and §5.
 """
 
 from __future__ import annotations

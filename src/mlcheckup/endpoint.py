@@ -13,7 +13,7 @@ variables. Differences from the ``azmlinfsrv`` command, on purpose:
 * each server runs in its own process group, dies with the notebook kernel, and is recorded in
   the run folder so that the next session reaps it if it survived (see :mod:`mlcheckup._process`).
 
-Taught in lessons 02 (deploy) and 03 (endpoint health).
+Taught in lessons 02 (deploy) and 05 (telemetry).
 """
 
 from __future__ import annotations
@@ -215,7 +215,7 @@ class LocalEndpoint(LoopbackAddress, Managed):
             endpoint.invoke(digits_payload(2))         # {'predictions': [...], 'confidence': [...]}
             inputs = endpoint.collected("model_inputs")
 
-    Taught in lessons 02 and 03.
+    Taught in lessons 02 and 05.
     """
 
     def __init__(self, score_script: str | os.PathLike, model: str | os.PathLike, *,

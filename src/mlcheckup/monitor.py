@@ -20,7 +20,7 @@ says what, what was received and how to fix it:
 * notifications need ``AlertNotification(emails=[...])`` (else the service fails with
   "The value for '.emails' is missing").
 
-Taught in lesson 04, §10.
+Taught in lesson 04, §7.
 """
 
 from __future__ import annotations
@@ -221,7 +221,7 @@ def data_drift_signal(reference, *, production=None, features=None, feature_type
 allowed: jensen_shannon_distance, population_stability_index, pearsons_chi_squared_test; \
 did you mean pearsons_chi_squared_test (the YAML reference's 'chi_squared_test' is rejected by the SDK)?
 
-    Taught in lesson 04, §10.
+    Taught in lesson 04, §7.
     """
     from azure.ai.ml.entities import DataDriftSignal
 
@@ -329,7 +329,7 @@ def monitor_schedule(
     >>> validate(schedule).create_monitor.compute.runtime_version
     '3.4'
 
-    Taught in lesson 04, §10.
+    Taught in lesson 04, §7.
     """
     from azure.ai.ml.entities import (
         AlertNotification,
@@ -387,7 +387,7 @@ def to_yaml(schedule, path: str | os.PathLike | None = None) -> str:
         runtime_version: '3.4'
         instance_type: standard_e4s_v3
 
-    Taught in lesson 04, §10.
+    Taught in lesson 04, §7.
     """
     return _sdk_yaml.to_yaml(schedule, path)
 
@@ -481,7 +481,7 @@ def sent_thresholds(schedule) -> pd.DataFrame:
     0  drift    Numerical  normalized_wasserstein_distance        0.1
     1  drift  Categorical          jensen_shannon_distance        0.1
 
-    Taught in lesson 04, §10.
+    Taught in lesson 04, §7.
     """
     return pd.DataFrame(_sent(validate(schedule, check_sent=False)),
                         columns=["signal", "signal_type", "data_type", "metric_name", "threshold"])
@@ -522,7 +522,7 @@ def validate(schedule, *, check_sent: bool = True):
     MonitorConfigError
         With the first problem found and how to fix it.
 
-    Taught in lesson 04, §10.
+    Taught in lesson 04, §7.
     """
     with _sdk_yaml.scratch_yaml("monitor.yml") as path:
         try:

@@ -5,7 +5,7 @@ would send it* (after its one-metric-per-type choice and default windows) and re
 :class:`LocalSignal` objects that compute the same table with :mod:`mlcheckup.drift`. A lesson can
 so build the monitor once and run "the Azure monitor" on local data before deploying it.
 
-Taught in lesson 04, §10.
+Taught in lesson 04, §7.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def local_signals(schedule) -> dict[str, LocalSignal]:
     >>> signal.categorical, signal.production_window
     ({'pearsons_chi_squared_test': 0.01}, 'P7D')
 
-    Taught in lesson 04, §10.
+    Taught in lesson 04, §7.
     """
     loaded = validate(schedule)
     trigger = loaded.trigger

@@ -19,7 +19,7 @@ and a payload it could not deliver only in its log. :class:`CollectorGuard` coun
 logs each at WARNING (as an App Insights custom event ``DataCollectionError`` when App
 Insights is on). The marker text :data:`LOST_MARKER` lets the host count them from the log.
 
-Taught in lesson 02 (score.py) and lesson 03 (errors).
+Taught in lessons 02 (score.py) and 05 (refused requests as telemetry).
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def parse_rows(raw, *, n_features: int, key: str = "data", low: float | None = N
     ...
     mlcheckup.serving.RequestError: row 0, column 1 is 99, outside the allowed range [-inf, 16]
 
-    Taught in lesson 03.
+    Taught in lesson 05.
     """
     shape_hint = f'send {{"{key}": [[{n_features} numbers], ...]}}'
     size = len(raw.encode() if isinstance(raw, str) else raw)

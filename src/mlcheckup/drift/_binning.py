@@ -40,7 +40,7 @@ def sturges_bin_count(n_reference: int, n_production: int) -> int:
     >>> sturges_bin_count(10_000, 1_000_000)
     15
 
-    Taught in lesson 04, §2.
+    Taught in lesson 04, §3.
     """
     n_small = n_reference if n_reference < n_production else n_production
     if n_small < 1:
@@ -88,7 +88,7 @@ def sturges_edges(reference, production) -> np.ndarray:
     >>> sturges_edges([0.0, 1.0, 2.0, 3.0], [1.0, 5.0])
     array([0. , 2.5, 5. ])
 
-    Taught in lesson 04, §2.
+    Taught in lesson 04, §3.
     """
     ref, prod = _clean(reference), _clean(production)
     k = sturges_bin_count(ref.size, prod.size)
@@ -138,7 +138,7 @@ def histogram(values, edges) -> np.ndarray:
     >>> histogram([0.0, 0.5, 1.0, 1.0, 7.0], [0.0, 0.5, 1.0])
     array([1, 3])
 
-    Taught in lesson 04, §2.
+    Taught in lesson 04, §3.
     """
     edges = np.asarray(edges, dtype=np.float64)
     inc = spark_bucket_rule(edges)

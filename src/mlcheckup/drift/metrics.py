@@ -101,7 +101,7 @@ def category_counts(reference, production) -> tuple[np.ndarray, np.ndarray, np.n
     >>> cats.tolist(), ref.tolist(), prod.tolist()
     (['a', 'b', 'c'], [2, 1, 0], [0, 1, 1])
 
-    Taught in lesson 04, §5.
+    Taught in lesson 04, §4.
     """
     return align_counts(*observed_counts(*factorize(reference)), *observed_counts(*factorize(production)))
 
@@ -268,6 +268,6 @@ def pearsons_chi_squared_pvalue(reference, production) -> float:
     >>> pearsons_chi_squared_pvalue(["a", "b"], ["a", "c"])
     0.0
 
-    Taught in lesson 04, §5.
+    Taught in lesson 04, §4.
     """
     return _kernels.chi2_pvalue_from_counts(*_counts(reference, production, True))

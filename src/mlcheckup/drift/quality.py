@@ -117,7 +117,7 @@ def data_quality(
     4         type  data_type_error_rate          0.00     False
     5         type    out_of_bounds_rate          0.25      True
 
-    Taught in lesson 04, §9.
+    Taught in lesson 04, §6.
     """
     if isinstance(reference, Reference):
         if features is not None or exclude is not None:

@@ -122,7 +122,7 @@ class Reference:
     >>> table["breached"].tolist()
     [True, False]
 
-    Taught in lesson 04, §6.
+    Taught in lesson 04, §2.
     """
 
     def __init__(
@@ -161,7 +161,7 @@ class Reference:
     def feature_types(self) -> pd.DataFrame:
         """One row per column: family, Azure data type, distinct ratio (integers) and override.
 
-        Taught in lesson 04, §1.
+        Taught in lesson 04, §2.
         """
         rows = [vars(t) | {"data_type": _LABEL.get(t.data_type)} for t in self.types.values()]
         return pd.DataFrame(rows, columns=["feature_name", "family", "data_type", "distinct_ratio", "overridden"])
@@ -342,7 +342,7 @@ def compare(
     0        price         4.450      True
     1         type         0.558      True
 
-    Taught in lesson 04, §6.
+    Taught in lesson 04, §2.
     """
     if not isinstance(reference, Reference):
         reference = Reference(reference, features=features, feature_type_override=feature_type_override,
@@ -369,7 +369,7 @@ def prediction_drift(reference, production, **options) -> pd.DataFrame:
           feature_name              metric_name  metric_value  breached
     0  predicted_label  jensen_shannon_distance         0.258      True
 
-    Taught in lesson 04, §8.
+    Taught in lesson 04, §6.
     """
     return compare(reference, production, **options)
 
@@ -388,7 +388,7 @@ def feature_types(reference: pd.DataFrame, *, feature_type_override: Mapping[str
     1        price    float    Numerical
     2       region   string  Categorical
 
-    Taught in lesson 04, §1.
+    Taught in lesson 04, §2.
     """
     return Reference(reference, features=features, feature_type_override=feature_type_override).feature_types()
 
@@ -411,7 +411,7 @@ def azure_signal_output(table: pd.DataFrame) -> pd.DataFrame:
     1                            BaselineRowCount           3.0
     2                              TargetRowCount           3.0
 
-    Taught in lesson 04, §10.
+    Taught in lesson 04, §7.
     """
     from .thresholds import WIRE_NAMES
 

@@ -67,7 +67,7 @@ def default_windows(frequency: str | None = "day", interval: int = 1) -> Lookbac
     >>> default_windows(None).production_size
     'P7D'
 
-    Taught in lesson 04, §7.
+    Taught in lesson 04, §5.
     """
     if frequency is None:
         days = 7
@@ -155,7 +155,7 @@ class DriftMonitor:
     2 2024-01-22          0.47      True
     3 2024-01-29          0.54      True
 
-    Taught in lesson 04, §7.
+    Taught in lesson 04, §5.
     """
 
     def __init__(

@@ -10,7 +10,7 @@ model), trained on scikit-learn's bundled ``load_digits`` (nothing is downloaded
       model/model.joblib       LogisticRegression on the first 1 500 digits
       model/metadata.json      its accuracy on the other 297
 
-Taught in lessons 02, 03 and 05.
+Taught in lessons 02 and 05.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ Examples
 >>> stream.score([stream.incidents.start[0] + pd.Timedelta(hours=5)]).summary()["mean_delay"]
 5.0
 
-Taught in lessons 01, 03, 04, 05, 06 and 07; the datasets are described in ``datasets/README.md``.
+Taught in lessons 01, 04 and 05; the datasets are described in ``datasets/README.md``.
 """
 
 from ._avocado import (

@@ -13,7 +13,7 @@ the reference years is a documented incident:
 * :class:`SupplyShock`: a bumper harvest floods some regions with avocados; prices fall along
   the usual curve (covariate shift: the price model keeps working).
 
-Taught in lessons 04 (tabular drift) and 06 (model performance); the bundled
+Taught in lesson 04 (tabular drift); the bundled
 ``datasets/avocado.csv`` is ``generate_avocado()`` with its defaults.
 """
 

@@ -415,7 +415,7 @@ def make(kind: str, seed: int = 0, **options) -> Scenario:
     >>> scenarios.make("sudden", seed=3).incidents.equals(drift.incidents)   # same seed, same scenario
     True
 
-    Taught in lessons 01, 03, 04, 06 and 07.
+    Taught in lessons 01, 04 and 05.
     """
     if kind not in _BUILDERS:
         raise ValidationError(f"unknown scenario kind {kind!r}; choose one of {', '.join(KINDS)}")

@@ -13,7 +13,7 @@ problem lasts). ``grace`` accepts a late alert from a window that closed just af
 
 Times are timestamps, or plain numbers read as week numbers (handy for hand-made cases).
 
-Taught in lessons 05 (alerts) and 07 (the capstone is scored with it).
+Taught in lessons 01 and 05 (alerts).
 """
 
 from __future__ import annotations
