@@ -24,6 +24,7 @@ CHECKS_TAG = "visible-tests"
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
 SOLUTION = re.compile(r"^[ \t]*### BEGIN SOLUTION.*?^[ \t]*### END SOLUTION[^\n]*\n?", re.S | re.M)
 EXERCISE = re.compile(r"^ex(\d+)_(\d+)_")
+LINK_TARGET = re.compile(r"\]\([^)]*\)")  # a link's address is not read
 HEADING = re.compile(r"^#+\s+(Exercise \d+\.\d+)\b", re.M)
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
@@ -203,7 +204,7 @@ def study_minutes(nb) -> float:
     generated cells.
     """
     cells = [c for c in nb.cells if not {NAV_TAG, CHECKS_TAG} & set(c.metadata.get("tags", []))]
-    words = sum(len(re.findall(r"\w+", c.source)) for c in cells if c.cell_type == "markdown")
+    words = sum(len(re.findall(r"\w+", LINK_TARGET.sub("]", c.source))) for c in cells if c.cell_type == "markdown")
     lines = sum(len(SOLUTION.sub("", HIDDEN.sub("", c.source)).splitlines()) + 1  # + the release's stub
                 if SOLUTION.search(c.source) else len(HIDDEN.sub("", c.source).splitlines())
                 for c in cells if c.cell_type == "code")
