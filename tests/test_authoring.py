@@ -96,6 +96,22 @@ def test_the_last_check_reruns_every_visible_test_and_no_hidden_one(lesson):
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
+def test_every_markdown_cell_has_one_job(lesson):
+    """A caption holds no heading; an exercise and each closing section start their own cell."""
+    mixed = []
+    for i, cell in enumerate(_nb(lesson).cells):
+        if cell.cell_type != "markdown":
+            continue
+        body = re.sub(r"\A(---\s*\n)?", "", cell.source, count=1)
+        later = re.findall(r"^(#{1,3} .*)$", body, flags=re.M)[1 if re.match(r"#{1,3} ", body) else 0:]
+        if "*Figure" in cell.source and re.search(r"^#{1,3} ", cell.source, flags=re.M):
+            mixed.append(f"cell {i}: a caption and a heading")
+        mixed += [f"cell {i}: '{h[:40]}' does not start its cell" for h in later
+                  if re.match(r"### Exercise|## (Recap|On Azure|Further reading)\s*$", h)]
+    assert not mixed, f"{lesson}: split these cells, one job each: {mixed}"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
 def test_the_stated_duration_is_the_measured_pace(lesson):
     nb = _nb(lesson)
     stated, estimate = stated_minutes(nb), study_minutes(nb)
