@@ -269,3 +269,139 @@ def test_one_feature_type_override_check_everywhere():
     with pytest.raises(MonitorConfigError) as from_monitor:
         monitor.data_drift_signal(TRAIN, feature_type_override={"size": "ordinal"})
     assert str(from_monitor.value) == str(from_drift.value)
+
+
+# --- issue 20: Microsoft's examples (see also tests/test_azureml_examples.py) ----------------------
+def out_of_box(**options):
+    return monitor.monitor_schedule("oob", endpoint="credit-default", deployment="main", emails=EMAILS, **options)
+
+
+def test_an_out_of_box_monitor_gets_the_default_signals_the_create_call_adds():
+    loaded = monitor.validate(out_of_box())
+    assert sorted(loaded.create_monitor.monitoring_signals) == sorted(monitor.DEFAULT_SIGNALS)
+    sent = monitor.sent_thresholds(out_of_box())
+    assert len(sent) == 10 and set(sent["signal"]) == set(monitor.DEFAULT_SIGNALS)
+    assert sorted(local_signals(out_of_box())) == sorted(monitor.DEFAULT_SIGNALS)
+
+
+def test_an_out_of_box_monitor_needs_a_deployment_collecting_inputs_and_outputs():
+    with pytest.raises(MonitorConfigError, match="no endpoint is given"):
+        monitor.monitor_schedule("oob", emails=EMAILS)
+    from azure.ai.ml.entities import (
+        MonitorDefinition,
+        MonitorSchedule,
+        RecurrenceTrigger,
+        ServerlessSparkCompute,
+    )
+    bare = MonitorSchedule(name="m", trigger=RecurrenceTrigger(frequency="day", interval=1),
+                           create_monitor=MonitorDefinition(compute=ServerlessSparkCompute(
+                               runtime_version="3.4", instance_type="standard_e4s_v3")))
+    with pytest.raises(MonitorConfigError, match="An ARM id for a deployment"):
+        monitor.validate(bare)
+
+    class Collection:
+        enabled = "true"
+
+    class Deployment:
+        name = "main"
+        data_collector = type("DC", (), {"collections": {"model_inputs": Collection()}})()
+
+    with pytest.raises(MonitorConfigError, match="does not collect model_outputs"):
+        monitor.validate(out_of_box(), deployment=Deployment())
+
+
+def test_top_n_features_is_a_filter_not_a_column_name():
+    for features in ({"top_n_feature_importance": 10}, monitor.top_features(10)):
+        signal = monitor.data_drift_signal(TRAIN, features=features, target_column="label")
+        assert signal.features.top_n_feature_importance == 10
+        rest = signal._to_rest_object(default_data_window_size="P7D").as_dict()
+        assert rest["features"] == {"top": 10, "filterType": "TopNByAttribution"}
+    with pytest.raises(MonitorConfigError, match="target_column"):
+        monitor.data_drift_signal(TRAIN, features=monitor.top_features(5))
+    with pytest.raises(MonitorConfigError, match="positive integer"):
+        monitor.top_features(0)
+
+
+def _labelled(n=600, seed=0):
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({name: rng.normal(size=n) for name in ("strong", "medium", "noise1", "noise2", "noise3")})
+    frame["label"] = np.where(3 * frame["strong"] + frame["medium"] + rng.normal(0, 0.3, n) > 0, "yes", "no")
+    return frame
+
+
+def test_a_top_n_signal_runs_locally_on_the_most_important_features():
+    schedule = monitor.monitor_schedule("m", emails=EMAILS, signals={"drift": monitor.data_drift_signal(
+        TRAIN, features=monitor.top_features(2), target_column="label")})
+    signal = local_signals(schedule)["drift"]
+    assert signal.top_n == 2 and signal.target_column == "label" and signal.notes
+    reference, production = _labelled(), _labelled(seed=1)
+    table = signal.evaluate(reference, production)
+    assert sorted(table["feature_name"]) == ["medium", "strong"]
+    assert sorted(signal.monitor(reference).reference.columns) == ["medium", "strong"]
+
+
+def test_feature_attribution_drift_sends_its_threshold_and_runs_locally():
+    schedule = monitor.monitor_schedule("m", endpoint="ep", deployment="blue", emails=EMAILS, signals={
+        "fad": monitor.feature_attribution_drift_signal(TRAIN, target_column="label", threshold=0.9)})
+    sent = monitor.sent_thresholds(schedule)
+    assert sent[["signal", "metric_name", "threshold"]].values.tolist() == [
+        ["fad", "normalized_discounted_cumulative_gain", 0.9]]
+    signal = local_signals(schedule)["fad"]
+    reference = _labelled()
+    same = signal.evaluate(reference, _labelled(seed=1))
+    assert same["metric_value"].iloc[0] > 0.9 and not same["breached"].iloc[0]
+    flipped = _labelled(seed=2)
+    flipped["label"] = np.where(3 * flipped["noise1"] + flipped["noise2"] > 0, "yes", "no")
+    changed = signal.evaluate(reference, flipped)
+    assert changed["metric_value"].iloc[0] < 0.9 and changed["breached"].iloc[0]
+
+
+def test_prediction_drift_may_watch_one_feature_type_only():
+    signal = monitor.prediction_drift_signal(TRAIN, numerical={}, categorical=("pearsons_chi_squared_test", 0.02))
+    schedule = monitor.monitor_schedule("m", emails=EMAILS, endpoint="ep", deployment="blue",
+                                        signals={"pred": signal})
+    sent = monitor.sent_thresholds(schedule)
+    assert sent[["data_type", "metric_name", "threshold"]].values.tolist() == [
+        ["Categorical", "pearsons_chi_squared_test", 0.02]]
+    with pytest.raises(MonitorConfigError, match="both empty"):
+        monitor.prediction_drift_signal(TRAIN, numerical={}, categorical={})
+
+
+def test_alerts_are_off_by_default_as_in_the_sdk_and_quality_takes_a_target_column():
+    assert not monitor.data_drift_signal(TRAIN).alert_enabled
+    assert not monitor.prediction_drift_signal(TRAIN).alert_enabled
+    assert not monitor.data_quality_signal(TRAIN).alert_enabled
+    assert monitor.data_drift_signal(TRAIN, alert=True).alert_enabled
+    quality = monitor.data_quality_signal(TRAIN, target_column="label")
+    assert quality.reference_data.data_column_names == {"target_column": "label"}
+
+
+def test_triggers_take_week_days_time_zones_several_times_or_no_time_of_day():
+    schedule = monitor.monitor_schedule(
+        "m", emails=EMAILS, frequency="week", hours=[22, 20], minutes=[0, 30], week_days=["monday", "friday"],
+        time_zone="W. Europe Standard Time", signals={"d": monitor.data_drift_signal(TRAIN)})
+    trigger = monitor.rest_payload(schedule)["properties"]["trigger"]
+    assert trigger["schedule"] == {"hours": [22, 20], "minutes": [0, 30], "weekDays": ["monday", "friday"]}
+    assert trigger["timeZone"] == "W. Europe Standard Time"
+    plain = monitor.monitor_schedule("m", emails=EMAILS, interval=7, hours=None,
+                                     signals={"d": monitor.data_drift_signal(TRAIN)})
+    assert monitor.rest_payload(plain)["properties"]["trigger"]["schedule"] == {"hours": [], "minutes": []}
+    with pytest.raises(MonitorConfigError, match="week_days"):
+        monitor.monitor_schedule("m", emails=EMAILS, week_days=["funday"], signals={"d": monitor.data_drift_signal(TRAIN)})
+
+
+def test_a_signal_that_cannot_run_locally_is_named_and_still_validates():
+    schedule = monitor.monitor_schedule("m", emails=EMAILS, signals={
+        "d": monitor.data_drift_signal(TRAIN),
+        "mine": monitor.custom_signal("azureml:my_signal:1", metric_thresholds={"std_dev": 2})})
+    monitor.validate(schedule)
+    assert monitor.sent_thresholds(schedule)["metric_name"].tolist()[-1] == "std_dev"
+    with pytest.raises(MonitorConfigError, match="'mine': a custom signal runs your own Spark component"):
+        local_signals(schedule)
+    assert sorted(local_signals(schedule, skip_unsupported=True)) == ["d"]
+
+
+def test_question_answering_is_spelt_as_the_schema_spells_it():
+    with pytest.raises(MonitorConfigError, match="questionanswering"):
+        monitor.monitor_schedule("m", emails=EMAILS, ml_task="question_answering",
+                                 signals={"d": monitor.data_drift_signal(TRAIN)})

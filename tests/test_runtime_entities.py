@@ -177,3 +177,22 @@ def test_entities_and_monitor_read_sdk_errors_the_same_way():
     assert monitor.schema_message(hidden) == "create_monitor.ml_task: Not in set."
     assert entities._message(hidden) == '{"create_monitor": {"ml_task": ["Not in set."]}}'
     assert entities.quiet_sdk is _sdk_yaml.quiet_sdk
+
+
+def test_the_collector_config_is_read_after_the_sdk_converted_the_deployment(built):
+    _, deployment = built
+    deployment.data_collector.sampling_rate = None  # as in Microsoft's examples, which leave it out
+    before = entities.data_collector_config(deployment)
+    deployment.data_collector._to_rest_object()  # what create does: deletes DataCollector.sampling_rate
+    assert entities.data_collector_config(deployment) == before
+
+
+def test_endpoint_and_deployment_yaml_files_load(built, tmp_path):
+    endpoint, deployment = built
+    entities.to_yaml(endpoint, tmp_path / "endpoint.yml")
+    entities.to_yaml(deployment, tmp_path / "deployment.yml")
+    assert type(entities.load_yaml(tmp_path / "endpoint.yml")).__name__ == "ManagedOnlineEndpoint"
+    loaded = entities.load_yaml(tmp_path / "deployment.yml")
+    assert entities.data_collector_config(loaded) == entities.data_collector_config(deployment)
+    with pytest.raises(ValidationError, match="neither an online endpoint"):
+        entities.load_yaml("name: x\nkind: something")

@@ -154,19 +154,46 @@ def check_name(kind: str, name: str) -> None:
 def data_collector_config(deployment) -> dict:
     """The collector config Azure writes for a deployment (``AZUREML_MDC_CONFIG_PATH`` points to it).
 
+    Works on a deployment the SDK has already converted for sending (``DataCollector._to_rest_object``
+    moves ``sampling_rate`` onto each collection and deletes it from the collector).
+
+    A collection's own ``data:`` asset (name, path, version) only tells Azure where to store what
+    is collected; it is not part of this config. A ``path`` other than Azure's default
+    (``.../modelDataCollector/<endpoint>/<deployment>/<collection>``) is refused, since the local
+    collector writes only the default layout.
+
     Returns
     -------
     dict
         ``{"collections": {"model_inputs": {"enabled": True, "sampleRatePercentage": 100}, ...},
         "runMode": "cloud"}`` (see :func:`mlcheckup.datacollector.collector_config`); no
         collections when the deployment has no data collector.
+
+    Raises
+    ------
+    ValidationError
+        If a collection stores its data at a path other than the default.
     """
     collector = getattr(deployment, "data_collector", None)
     entries = {}
     for name, collection in (collector.collections if collector else {}).items():
-        rate = getattr(collection, "sampling_rate", None) or collector.sampling_rate or 1.0
+        _check_collection_data(deployment, name, getattr(collection, "data", None))
+        rate = getattr(collection, "sampling_rate", None) or getattr(collector, "sampling_rate", None) or 1.0
         entries[name] = collection_entry(str(collection.enabled).lower() == "true", rate)
     return collector_config(entries)
+
+
+def _check_collection_data(deployment, name: str, data) -> None:
+    path = getattr(data, "path", None)
+    if not path:
+        return  # none, or a registered asset's id as Azure fills it in
+    default = f"modelDataCollector/{deployment.endpoint_name}/{deployment.name}/{name}"
+    if str(path).rstrip("/ ").endswith(default):
+        return
+    raise ValidationError(
+        f"collection {name!r} stores its data at {path!r} (data_collector.collections.{name}.data.path); the local "
+        f"collector writes only Azure's default layout .../{default}; remove data.path (Azure then uses "
+        "that default) to run this deployment locally; it still validates for Azure")
 
 
 def to_yaml(entity, path: str | os.PathLike | None = None, *, relative_to: str | os.PathLike | None = None) -> str:
@@ -192,6 +219,53 @@ def _relative(value, base: Path):
     if isinstance(value, str) and value.startswith("/") and Path(value).is_relative_to(base):
         return os.path.relpath(value, base)
     return value
+
+
+def load_yaml(source: str | os.PathLike):
+    """Load an online endpoint or deployment YAML file (``az ml online-deployment create -f``) with the SDK.
+
+    The kind is read from the file: a deployment has ``endpoint_name`` (or a deployment
+    ``$schema``), an endpoint does not. Relative paths in a deployment (``code``, ``conda_file``)
+    are resolved from the file's folder, as the CLI does.
+
+    Parameters
+    ----------
+    source : path or str
+        A YAML file, or the YAML text itself (then relative paths are resolved from a scratch folder).
+
+    Returns
+    -------
+    ManagedOnlineEndpoint or ManagedOnlineDeployment
+
+    Raises
+    ------
+    ValidationError
+        With the schema's complaint, e.g. ``data_collector.collections.model_inputs.data.version: Not a
+        valid string`` (Microsoft's custom-blob-storage example writes ``version: 1``; quote it).
+
+    Taught in lesson 02.
+    """
+    import yaml
+    from azure.ai.ml import load_online_deployment, load_online_endpoint
+
+    with _sdk_yaml.scratch_yaml("entity.yml") as scratch, quiet_sdk():
+        path = _sdk_yaml.yaml_source(source, scratch)
+        try:
+            data = yaml.safe_load(Path(path).read_text()) or {}
+        except yaml.YAMLError as error:
+            raise ValidationError(f"{path} is not valid YAML: {error}") from None
+        if not isinstance(data, dict):
+            raise ValidationError(f"{path} holds a {type(data).__name__}, not an endpoint or deployment mapping")
+        schema = str(data.get("$schema", "")).lower()
+        is_deployment = "endpoint_name" in data or "deployment" in schema
+        kind = "ManagedOnlineDeployment" if is_deployment else "ManagedOnlineEndpoint"
+        if not is_deployment and "endpoint" not in schema and "auth_mode" not in data:
+            raise ValidationError(f"{path} is neither an online endpoint (name, auth_mode) nor a deployment "
+                                  "(name, endpoint_name, model, ...); mlcheckup loads only these two kinds")
+        try:
+            return (load_online_deployment if is_deployment else load_online_endpoint)(path)
+        except Exception as error:
+            raise ValidationError(f"the {kind} YAML does not pass the Azure ML schema: {_message(error)}") from None
 
 
 def _loader(entity):

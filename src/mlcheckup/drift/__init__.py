@@ -21,6 +21,7 @@ for categorical ones, 0.0 for the data quality rates. Definitions: ``azure-api.m
 
 from ._binning import bin_edges, histogram, sturges_bin_count, sturges_edges
 from ._typing import INTEGER_CATEGORICAL_RATIO, type_family
+from .importance import attribution_drift, feature_importance
 from .metrics import (
     KS_ROW_LIMIT,
     KSRowLimitError,
@@ -60,6 +61,7 @@ __all__ = [
     "KSRowLimitError",
     "LookbackWindows",
     "Reference",
+    "attribution_drift",
     "azure_signal_output",
     "bin_edges",
     "breached",
@@ -67,6 +69,7 @@ __all__ = [
     "compare",
     "data_quality",
     "default_windows",
+    "feature_importance",
     "feature_types",
     "histogram",
     "jensen_shannon_distance",
