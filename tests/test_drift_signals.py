@@ -300,3 +300,12 @@ def test_data_quality_metric_selection():
     assert set(table.metric_name) == {"out_of_bounds_rate", "null_value_rate"}
     with pytest.raises(ValidationError, match="not a quality metric"):
         drift.data_quality(ref, prod, numerical=["jensen_shannon_distance"])
+
+
+def test_data_quality_types_a_column_on_the_reference():
+    ref = pd.DataFrame({"bags": np.arange(100.0)})
+    window = ref.astype({"bags": object})
+    window.loc[3, "bags"] = "n/a"  # the window's column is now text
+    table = drift.data_quality(ref, window, numerical={"data_type_error_rate": 0.0}, categorical={"null_value_rate": 0.5})
+    assert set(table["data_type"]) == {"Numerical"}
+    assert table.set_index("metric_name").loc["data_type_error_rate", "violation_count"] == 1

@@ -138,7 +138,8 @@ def data_quality(
         if family is None:
             skipped[name] = f"no data quality metric for {values.dtype} columns"
             continue
-        data_type = "Numerical" if family in ("integer", "float") else "Categorical"
+        # typed on the reference, as Azure types its checks: a number column holding "n/a" stays Numerical
+        data_type = "Numerical" if ref_family in ("integer", "float") else "Categorical"
         counts = {
             "null_value_rate": int(values.isna().sum()),
             "data_type_error_rate": type_errors(values, ref_family),
