@@ -11,7 +11,13 @@ import pandas as pd
 import pytest
 import requests
 
-from mlcheckup.datacollector import DataCollectorSink, collection_folder, join_collected, read_collected
+from mlcheckup.datacollector import (
+    DataCollectionWarning,
+    DataCollectorSink,
+    collection_folder,
+    join_collected,
+    read_collected,
+)
 from mlcheckup.errors import ServerError, ValidationError
 
 COLLECT = textwrap.dedent("""
@@ -118,12 +124,12 @@ def test_nothing_collected_is_an_empty_frame(tmp_path):
     assert len(empty) == 0 and list(empty.columns) == ["correlationid"]
 
 
-def test_a_damaged_file_is_named(tmp_path):
+def test_a_damaged_line_is_named_and_skipped(tmp_path):
     folder = collection_folder(tmp_path, "e", "d", "model_inputs") / "2026/11/27/14"
     folder.mkdir(parents=True)
-    (folder / "local.jsonl").write_text('{"data": []}\n{oops\n')
-    with pytest.raises(ValidationError, match=r"local.jsonl, line 2, is not JSON"):
-        read_collected(tmp_path, "e", "d", "model_inputs")
+    (folder / "local.jsonl").write_text('{"data": [{"a": 1}]}\n{oops\n')
+    with pytest.warns(DataCollectionWarning, match=r"local.jsonl, line 2"):
+        assert len(read_collected(tmp_path, "e", "d", "model_inputs")) == 1
 
 
 def test_join_refuses_tables_without_row_ids():

@@ -29,6 +29,7 @@ and App Insights stores exactly that. So does this store: the real values travel
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 
 COMMON = (
@@ -90,11 +91,11 @@ def iso_timestamp(text) -> str:
     """
     try:
         stamp = datetime.fromisoformat(text)
-    except (TypeError, ValueError):
+        if stamp.tzinfo is not None:
+            stamp = stamp.astimezone(UTC).replace(tzinfo=None)  # OverflowError for year 1 with an offset
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"time must be an ISO-8601 UTC time such as '2026-11-27T14:21:40.469970Z' "
-                         f"(got {text!r})") from None
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(UTC).replace(tzinfo=None)
+                         f"(got {str(text)[:60]!r})") from None
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -127,8 +128,10 @@ def _truth(value) -> int | None:
 
 
 def _common(envelope: dict, item_type: str, base: dict) -> dict:
-    tags = envelope.get("tags") or {}
+    tags = _object(envelope.get("tags"), "tags")
     sample_rate = envelope.get("sampleRate") or 100.0
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int | float) or not 0.001 <= sample_rate <= 100:
+        raise ValueError(f"sampleRate must be a percentage in [0.001, 100] (got {str(sample_rate)[:40]})")
     if not envelope.get("time"):
         raise ValueError("the item has no 'time'; every App Insights envelope needs its ISO-8601 UTC time")
     return {
@@ -183,10 +186,27 @@ def _checked(table: str, row: dict) -> dict:
         if column in _REAL or column in _INTEGER:
             if isinstance(value, str) or not isinstance(value, int | float):
                 raise ValueError(f"{table}.{column} must be a number (got {type(value).__name__}: {str(value)[:80]})")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{table}.{column} must be a finite number (got {value})")
         elif not isinstance(value, str | int | float):
             raise ValueError(f"{table}.{column} must be a string or a number (got {type(value).__name__}: "
                              f"{json.dumps(value)[:80]}); the App Insights schema has no nested values there")
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate ("\\ud800"): SQLite would refuse the whole batch
+                raise ValueError(f"{table}.{column} is not valid Unicode text (got {value[:40]!r})") from None
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:  # SQLite would refuse the whole batch
+            raise ValueError(f"{table}.{column} is an integer of {len(str(abs(value)))} digits, too large to store")
     return row
+
+
+def _object(value, what: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} must be a JSON object (got {type(value).__name__})")
+    return value
 
 
 def rows(envelope: dict) -> tuple[str, list[dict]]:
@@ -199,8 +219,11 @@ def rows(envelope: dict) -> tuple[str, list[dict]]:
         column cannot (an object where a string belongs, text where a number belongs); the
         message names it.
     """
-    data = envelope.get("data") or {}
-    base_type, base = data.get("baseType"), data.get("baseData") or {}
+    if not isinstance(envelope, dict):
+        raise ValueError(f"each telemetry item must be a JSON object (got {type(envelope).__name__}: "
+                         f"{json.dumps(envelope)[:40]})")
+    data = _object(envelope.get("data"), "data")
+    base_type, base = data.get("baseType"), _object(data.get("baseData"), "data.baseData")
     if base_type not in _TABLE_OF:
         raise ValueError(f"unsupported baseType {base_type!r}; expected one of {sorted(_TABLE_OF)}")
     table, item_type = _TABLE_OF[base_type]

@@ -57,11 +57,21 @@ class Managed:
 
     label = "server"
     _state = State.CREATED
+    #: Why a server that was running is not any more (set when its process or thread is found gone).
+    failure: str | None = None
 
     @property
     def state(self) -> State:
-        """The :class:`State` of this server."""
+        """The :class:`State` of this server; it follows the process: a server found dead is ``FAILED``."""
+        if self._state is State.RUNNING:
+            cause = self._died()
+            if cause:
+                self._state, self.failure = State.FAILED, cause
         return self._state
+
+    def _died(self) -> str | None:
+        """Why the running server is gone (its process exited, its thread ended), or None if it is alive."""
+        return None
 
     def start(self):
         """Start the server and return it once it answers; stop what was started if it fails."""
@@ -84,18 +94,24 @@ class Managed:
         return self
 
     def stop(self) -> None:
-        """Stop the server. Stopping a server that is not running does nothing."""
-        if self._state in (State.STARTING, State.RUNNING):
+        """Stop the server (and what it started). Stopping a server that is not running does nothing.
+
+        A server found dead (``FAILED``) is cleaned up too, and stays ``FAILED``.
+        """
+        if self._state in (State.STARTING, State.RUNNING) or id(self) in _LIVE:
+            dead = self.state is State.FAILED
             try:
                 self._stop()
             finally:
-                self._state = State.STOPPED
+                self._state = State.FAILED if dead else State.STOPPED
                 _LIVE.pop(id(self), None)
 
     def _require_running(self, action: str) -> None:
-        if self._state is not State.RUNNING:
-            hint = "call .start() or use it in a `with` block" if self._state is State.CREATED else "create a new one"
-            raise ServerError(f"cannot {action}: {self.label} is {self._state.value}; {hint}")
+        state = self.state
+        if state is not State.RUNNING:
+            hint = "call .start() or use it in a `with` block" if state is State.CREATED else "create a new one"
+            why = f" ({self.failure})" if state is State.FAILED and self.failure else ""
+            raise ServerError(f"cannot {action}: {self.label} is {state.value}{why}; {hint}")
 
     def __enter__(self):
         return self.start()

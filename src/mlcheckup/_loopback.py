@@ -5,19 +5,25 @@ The data collector sink and the App Insights ingestion endpoint are both built o
 read back after bind), answers from a thread per connection, and keeps the first error raised while
 handling a request (and a count of the others, so memory stays bounded) so that
 :meth:`LoopbackService.check` re-raises it in the caller's thread.
+
+A request is checked in the order that costs least: its route first (404 before anything is
+read), then its size (``Content-Length`` or chunked, at most :data:`MAX_BODY_BYTES`, else 413),
+then its ``Content-Encoding`` (decompressed as a stream that stops at the same cap, so a small
+gzip "bomb" gets 413 instead of the process's memory). A client's mistake raises
+:class:`RequestRefused` and is answered 4xx; only errors of the server itself are kept for
+``check()``, so a hostile body never marks a server as failed.
 """
 
 from __future__ import annotations
 
 import errno
-import gzip
 import json
 import threading
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from ._lifecycle import Managed
-from .errors import ServerError
+from .errors import DiskFullError, ServerError
 
 HOST = "127.0.0.1"
 #: How often a server thread checks whether it should stop (seconds): stop() waits at most this long.
@@ -63,14 +69,70 @@ class LoopbackAddress:
         return f"http://{HOST}:{self.port}"
 
 
-def decode_body(raw: bytes, encoding: str | None) -> bytes:
-    """Undo ``Content-Encoding: gzip``/``deflate`` (also sniffing the gzip magic bytes)."""
-    encoding = (encoding or "").lower()
-    if encoding == "gzip" or raw[:2] == b"\x1f\x8b":
-        return gzip.decompress(raw)
-    if encoding == "deflate":
-        return zlib.decompress(raw)
-    return raw
+#: Largest request body a loopback service accepts, before and after decompression (bytes).
+MAX_BODY_BYTES = 32 * 1024 * 1024
+#: Content types that say "form data" (curl -d's default), not JSON.
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class RequestRefused(Exception):
+    """A request the client got wrong: answered with ``status`` and ``message``, never kept for check()."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def decode_body(raw: bytes, encoding: str | None, limit: int = MAX_BODY_BYTES) -> bytes:
+    """Undo ``Content-Encoding: gzip``/``deflate``, as a stream that stops at ``limit`` bytes.
+
+    Only what ``Content-Encoding`` names is decompressed (a body that merely starts with the gzip
+    magic bytes is left as it is), and never more than ``limit`` bytes of output, so a small
+    compressed "bomb" cannot take the process's memory.
+
+    Raises
+    ------
+    RequestRefused
+        413 past ``limit``; 400 for a damaged or truncated stream, or an unknown encoding.
+    """
+    encoding = (encoding or "").strip().lower()
+    if encoding in ("", "identity"):
+        return raw
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        raise RequestRefused(415, f"Content-Encoding {encoding!r} is not supported; send gzip, deflate or none")
+    wbits = 16 + zlib.MAX_WBITS if encoding != "deflate" else zlib.MAX_WBITS
+    stream = zlib.decompressobj(wbits)
+    try:
+        data = stream.decompress(raw, limit + 1)
+    except zlib.error as error:
+        raise RequestRefused(400, f"the {encoding} body cannot be decompressed ({error}); "
+                                  f"send it whole, or without Content-Encoding: {encoding}") from None
+    if len(data) > limit:
+        raise RequestRefused(413, f"the {encoding} body decompresses to more than {limit:,} bytes; "
+                                  "send smaller batches")
+    if not stream.eof:
+        raise RequestRefused(400, f"the {encoding} body is truncated (the compressed stream does not end); "
+                                  "send it whole")
+    return data
+
+
+def load_json(body: bytes, headers, what: str = "the body"):
+    """``json.loads(body)``, with the client's mistakes as :class:`RequestRefused` (400).
+
+    A body sent as form data (``curl -d``'s default content type) is named as such; a body
+    nested too deep for the parser is refused, not a server error.
+    """
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as error:
+        kind = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if kind in _FORM_TYPES:
+            raise RequestRefused(400, f"{what} was sent as form data (Content-Type: {kind}, curl -d's default) and "
+                                      "is not JSON; send JSON with Content-Type: application/json (curl -H "
+                                      "'Content-Type: application/json' --data-binary @file.json)") from None
+        if isinstance(error, RecursionError):
+            raise RequestRefused(400, f"{what} is JSON nested too deep to read; send a flatter document") from None
+        raise RequestRefused(400, f"{what} is not JSON ({error})") from None
 
 
 class _Server(ThreadingHTTPServer):
@@ -98,10 +160,24 @@ class LoopbackService(LoopbackAddress, Managed):
         self._error_count = 0
         self._errors_lock = threading.Lock()
 
+    #: Largest body accepted, before and after decompression (bytes); larger ones get 413.
+    max_body_bytes = MAX_BODY_BYTES
+
     # -- what subclasses provide ------------------------------------------------------------
+    def route(self, method: str, path: str) -> tuple[int, dict] | None:
+        """None if ``method path`` is served here, else the ``(status, json_body)`` that refuses it.
+
+        Called before the body is read or decompressed.
+        """
+        return None
+
     def handle(self, method: str, path: str, headers, body: bytes) -> tuple[int, dict | list | str]:
-        """Answer one request: return ``(status, json_body)``."""
+        """Answer one request: return ``(status, json_body)``; raise :class:`RequestRefused` for a bad one."""
         raise NotImplementedError
+
+    def refusal(self, refused: RequestRefused) -> dict:
+        """The JSON body that answers a refused request."""
+        return {"error": refused.message}
 
     # -- lifecycle ----------------------------------------------------------------------------
     @property
@@ -119,12 +195,55 @@ class LoopbackService(LoopbackAddress, Managed):
             wbufsize = 64 * 1024
             disable_nagle_algorithm = True
 
-            def _answer(self, method: str) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
+            def _read_body(self) -> bytes:
+                """The request body: Content-Length or chunked, at most ``service.max_body_bytes``."""
+                limit = service.max_body_bytes
+                if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                    chunks, size = [], 0
+                    while True:
+                        line = self.rfile.readline(1024)
+                        try:
+                            length = int(line.split(b";")[0].strip() or b"x", 16)
+                        except ValueError:
+                            self.close_connection = True
+                            raise RequestRefused(400, f"bad chunk size line {line[:40]!r} in a chunked body") from None
+                        if length == 0:
+                            while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                                pass  # trailers
+                            return b"".join(chunks)
+                        size += length
+                        if size > limit:
+                            self.close_connection = True
+                            raise RequestRefused(413, f"the chunked body is larger than {limit:,} bytes; "
+                                                      "send smaller batches")
+                        chunks.append(self.rfile.read(length))
+                        self.rfile.readline(1024)  # the CRLF after each chunk
                 try:
-                    body = decode_body(raw, self.headers.get("Content-Encoding"))
-                    status, payload = service.handle(method, self.path, self.headers, body)
+                    length = int(self.headers.get("Content-Length") or 0)
+                except ValueError:
+                    length = -1
+                if length < 0:
+                    self.close_connection = True
+                    raise RequestRefused(400, f"Content-Length must be a whole number of bytes "
+                                              f"(got {self.headers.get('Content-Length')!r})")
+                if length > limit:
+                    self.close_connection = True  # the body is not read: the connection cannot be reused
+                    raise RequestRefused(413, f"the body is {length:,} bytes; at most {limit:,} are accepted, "
+                                              "send smaller batches")
+                return self.rfile.read(length) if length else b""
+
+            def _answer(self, method: str) -> None:
+                try:
+                    refused = service.route(method, self.path)
+                    if refused is not None:  # the route first: nothing is read or decompressed for a wrong one
+                        self.close_connection = True
+                        status, payload = refused
+                    else:
+                        raw = self._read_body()
+                        body = decode_body(raw, self.headers.get("Content-Encoding"), service.max_body_bytes)
+                        status, payload = service.handle(method, self.path, self.headers, body)
+                except RequestRefused as refusal:  # the client's mistake: answered, not kept for check()
+                    status, payload = refusal.status, service.refusal(refusal)
                 except Exception as error:  # kept for check(); the client gets a 500
                     service._record(error)
                     status, payload = 500, {"error": f"{type(error).__name__}: {error}"}
@@ -132,6 +251,8 @@ class LoopbackService(LoopbackAddress, Managed):
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                if self.close_connection:
+                    self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -153,9 +274,15 @@ class LoopbackService(LoopbackAddress, Managed):
                                         name=self.label, daemon=True)
         self._thread.start()
 
+    def _died(self) -> str | None:
+        if self._thread is not None and not self._thread.is_alive():
+            return "its server thread has ended"
+        return None
+
     def _stop(self) -> None:
-        if self._server is not None:
+        if self._server is not None and self._thread is not None and self._thread.is_alive():
             self._server.shutdown()
+        if self._server is not None:
             self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -169,6 +296,9 @@ class LoopbackService(LoopbackAddress, Managed):
     def check(self) -> None:
         """Re-raise, as :class:`~mlcheckup.errors.ServerError`, the first error met while serving.
 
+        A full disk is raised as :class:`~mlcheckup.errors.DiskFullError`, whose message starts
+        with "disk full".
+
         Only the first error since the last check is kept, with a count of the others; once
         raised they are forgotten, so one failed request does not fail every later call.
         """
@@ -177,6 +307,8 @@ class LoopbackService(LoopbackAddress, Managed):
             self._first_error, self._error_count = None, 0
         if error is not None:
             more = f" (and {count - 1} more since the last check)" if count > 1 else ""
+            if isinstance(error, DiskFullError):  # the cause, said first: "disk full: ..."
+                raise DiskFullError(f"{error} [{self.label}]{more}") from error
             raise ServerError(
                 f"{self.label} failed while handling a request: {type(error).__name__}: {error}{more}"
             ) from error

@@ -11,26 +11,86 @@ Three layers keep a lesson from leaving servers behind:
 3. each process writes its servers' pids into its own run folder (:func:`session_dir`); the next
    process to start a server reaps any server whose owner is gone.
 
-``PR_SET_PDEATHSIG`` fires when the *thread* that started the child ends; notebook cells and
-pytest run on the main thread, so start servers from there.
+``PR_SET_PDEATHSIG`` fires when the *thread* that started the child ends, so :func:`spawn`
+called from any thread but the main one starts the child from a daemon thread that lives as long
+as the process (a server started from a worker thread that ends keeps running).
+
+Run files are private to the user: run folders are created 0700 and files 0600
+(:func:`private_opener`), as collected data and telemetry may hold personal data. Names that
+become parts of a path are checked by :func:`path_component` where the path is made.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import json
 import os
+import queue
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import psutil
 
+from .errors import DiskFullError, ValidationError
 from .paths import course_root, run_dir
+
+#: errno values that mean "no space left" (a full disk, or a full quota).
+_FULL = {errno.ENOSPC, errno.EDQUOT}
+#: A safe path component: ASCII letters, digits, _ - and dots, not starting with a dot (so never ..).
+_COMPONENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}", re.ASCII)
+
+
+def path_component(what: str, value) -> str:
+    """``value`` as a string that is safe as one folder or file name; else :class:`ValidationError`.
+
+    ASCII letters, digits, ``_``, ``-`` and ``.`` only, 1-64 of them, not starting with ``.``:
+    no ``/``, no ``..``, no absolute path, no trailing newline, no look-alike (full-width) letters.
+    """
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(text, str) or not _COMPONENT.fullmatch(text):
+        raise ValidationError(f"{what} must be 1-64 ASCII letters, digits, _, - or dots, not starting with a dot "
+                              f"(got {value!r}); it becomes a folder name, so slashes, '..' and spaces are refused")
+    return text
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """True if ``error`` says the disk (or the quota) is full: ENOSPC, EDQUOT, or SQLite's SQLITE_FULL."""
+    if isinstance(error, OSError) and error.errno in _FULL:
+        return True
+    return getattr(error, "sqlite_errorcode", None) == 13  # SQLITE_FULL: "database or disk is full"
+
+
+def disk_full_error(action: str, where, error: BaseException) -> DiskFullError:
+    """The :class:`DiskFullError` for a write that failed because the disk is full."""
+    return DiskFullError(f"disk full: could not {action} ({where}: {error}); free some space on the disk that "
+                         f"holds {where} (old run folders under .mlcheckup/runtime/ can go), then try again")
+
+
+def private_opener(path, flags):
+    """``opener=`` for :func:`open` that creates files readable by this user only (0600)."""
+    return os.open(path, flags, 0o600)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, created 0600."""
+    with open(path, "w", encoding="utf-8", opener=private_opener) as out:
+        out.write(text)
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and its parents) if missing, and make the folder itself 0700."""
+    path.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        path.chmod(0o700)
+    return path
 
 
 def _launcher(platform: str | None = None) -> str:
@@ -63,9 +123,9 @@ def _alive(record: dict) -> bool:
 def _session_for(root: Path, pid: int) -> Path:
     base = run_dir("runtime", start=root)
     reap_orphans(base)
-    folder = base / f"{pid}-{int(_identity(pid) * 1000)}"
-    (folder / "processes").mkdir(parents=True, exist_ok=True)
-    (folder / "owner.json").write_text(json.dumps({"pid": pid, "create_time": _identity(pid)}))
+    folder = private_dir(base / f"{pid}-{int(_identity(pid) * 1000)}")
+    private_dir(folder / "processes")
+    write_private(folder / "owner.json", json.dumps({"pid": pid, "create_time": _identity(pid)}))
     return folder
 
 
@@ -141,16 +201,72 @@ def reap_orphans(runtime: Path, keep_hours: float = 24.0) -> list[int]:
     return reaped
 
 
+_SPAWN_REQUESTS: queue.SimpleQueue = queue.SimpleQueue()
+_SPAWNER: threading.Thread | None = None
+_SPAWNER_LOCK = threading.Lock()
+
+
+def _spawner_loop() -> None:
+    while True:
+        work, reply = _SPAWN_REQUESTS.get()
+        try:
+            reply.put((True, work()))
+        except BaseException as error:  # handed back to the thread that asked
+            reply.put((False, error))
+
+
+def _from_a_lasting_thread(work):
+    """Run ``work()`` on the main thread, or on a daemon thread that lives as long as the process.
+
+    The kernel sends PR_SET_PDEATHSIG when the *thread* that forked the child ends: a server
+    started from a short-lived thread (a thread pool, a callback) must not die with that thread.
+    """
+    global _SPAWNER
+    if threading.current_thread() is threading.main_thread():
+        return work()
+    with _SPAWNER_LOCK:
+        if _SPAWNER is None or not _SPAWNER.is_alive():
+            _SPAWNER = threading.Thread(target=_spawner_loop, name="mlcheckup server spawner", daemon=True)
+            _SPAWNER.start()
+    reply: queue.SimpleQueue = queue.SimpleQueue()
+    _SPAWN_REQUESTS.put((work, reply))
+    ok, result = reply.get()
+    if not ok:
+        raise result
+    return result
+
+
 def spawn(cmd: list[str], *, env: dict, log_path: Path, session: Path, pass_fds=()) -> subprocess.Popen:
-    """Start ``cmd`` in its own process group, tied to this process, output to ``log_path``."""
+    """Start ``cmd`` in its own process group, tied to this process, output to ``log_path`` (0600).
+
+    Raises
+    ------
+    DiskFullError
+        If the log or the process record cannot be written because the disk is full.
+    """
     launcher = [sys.executable, "-I", "-S", "-c", _launcher(), str(os.getpid())]
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(
-            [*launcher, *cmd], env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            pass_fds=tuple(pass_fds), start_new_session=True, close_fds=True,
-        )
+
+    def start() -> subprocess.Popen:
+        with open(log_path, "ab", opener=private_opener) as log:
+            return subprocess.Popen(
+                [*launcher, *cmd], env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                pass_fds=tuple(pass_fds), start_new_session=True, close_fds=True,
+            )
+
+    try:
+        proc = _from_a_lasting_thread(start)
+    except OSError as error:
+        if is_disk_full(error):
+            raise disk_full_error("create the server log", log_path, error) from None
+        raise
     record = {"pid": proc.pid, "create_time": _identity(proc.pid) or time.time(), "cmd": cmd[:6]}
-    (session / "processes" / f"{proc.pid}.json").write_text(json.dumps(record))
+    try:
+        write_private(session / "processes" / f"{proc.pid}.json", json.dumps(record))
+    except OSError as error:
+        _kill_group(proc.pid, timeout=5, reap=proc.poll)  # unrecorded, it could outlive a crash unseen
+        if is_disk_full(error):
+            raise disk_full_error("record the server process", session / "processes", error) from None
+        raise
     return proc
 
 

@@ -14,6 +14,11 @@ KQL you would run in the portal::
 ``customDimensions`` is JSON text: ``json_extract(customDimensions, '$.confidence')`` plays the
 role of KQL's ``customDimensions["confidence"]``.
 
+As in App Insights, each item of a batch is checked on its own: a bad item is refused with its own
+400 in a 206 answer and the others are stored. A store that cannot write (a full disk) answers 507,
+counts the items in :attr:`AppInsightsIngestion.lost` and says "disk full" at the next query. The
+store is created readable by its user only (0600).
+
 Point a process at it with :func:`connection_string` (or :func:`telemetry_environment` for a
 child process). Statsbeat, live metrics and every other call home stay off: starting an
 ingestion endpoint also sets :data:`QUIET_ENVIRONMENT` in this process (without overriding).
@@ -35,8 +40,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import _envelopes
-from ._loopback import LoopbackService
-from ._process import session_dir
+from ._loopback import LoopbackService, RequestRefused, load_json
+from ._process import disk_full_error, is_disk_full, private_opener, session_dir
 from ._progress import finish, progress
 from .errors import ServerError, ValidationError
 
@@ -45,6 +50,8 @@ LOCAL_INSTRUMENTATION_KEY = "00000000-0000-0000-0000-000000000000"
 #: App Insights tables this store fills.
 TABLES = tuple(_envelopes.TABLES)
 _TRACK_PATHS = ("/v2.1/track", "//v2.1/track", "/v2/track")
+#: Errors that a telemetry item's content can cause while it is mapped to rows (a 400 for that item).
+_ITEM_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, ArithmeticError, RecursionError)
 #: Environment that keeps the Azure Monitor exporter and OpenTelemetry from calling anywhere else
 #: (set it before ``configure_azure_monitor``; :func:`quiet_telemetry` does that in a notebook).
 QUIET_ENVIRONMENT = {
@@ -111,13 +118,31 @@ def telemetry_environment(ingestion_url: str, instrumentation_key: str = LOCAL_I
                                                                                            instrumentation_key)}
 
 
-def create_store(path: str | os.PathLike) -> Path:
-    """Create the SQLite telemetry store at ``path`` (its tables, if missing); return the path."""
-    path = Path(path)
+def _private_file(path: Path) -> None:
+    """Create ``path`` empty and 0600 if it does not exist (SQLite then gives its WAL the same mode)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.closing(sqlite3.connect(path)) as db, db:
-        for statement in _envelopes.create_statements():
-            db.execute(statement)
+    with contextlib.suppress(FileExistsError):
+        os.close(private_opener(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+
+
+def create_store(path: str | os.PathLike) -> Path:
+    """Create the SQLite telemetry store at ``path`` (0600, its tables if missing); return the path.
+
+    Raises
+    ------
+    DiskFullError
+        If the disk is full.
+    """
+    path = Path(path)
+    try:
+        _private_file(path)
+        with contextlib.closing(sqlite3.connect(path)) as db, db:
+            for statement in _envelopes.create_statements():
+                db.execute(statement)
+    except (OSError, sqlite3.Error) as error:
+        if is_disk_full(error):
+            raise disk_full_error("create the telemetry store", path, error) from None
+        raise
     return path
 
 
@@ -241,6 +266,8 @@ class AppInsightsIngestion(LoopbackService):
         self.label = f"App Insights ingestion ({self.path.name})"
         self.received = 0
         self.rejected = 0
+        #: Items accepted by HTTP but not stored, by reason (``disk_full``, ``store_failed``), kept in memory.
+        self.lost: dict[str, int] = {}
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
 
@@ -251,12 +278,17 @@ class AppInsightsIngestion(LoopbackService):
 
     def _start(self) -> None:
         quiet_telemetry()  # exporters made in this process must not call home either
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        for statement in _envelopes.create_statements():
-            self._db.execute(statement)
+        try:
+            _private_file(self.path)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            for statement in _envelopes.create_statements():
+                self._db.execute(statement)
+        except (OSError, sqlite3.Error) as error:
+            if is_disk_full(error):
+                raise disk_full_error("create the telemetry store", self.path, error) from None
+            raise
         super()._start()
 
     def _stop(self) -> None:
@@ -265,42 +297,64 @@ class AppInsightsIngestion(LoopbackService):
             with self._lock:
                 self._db.close()
 
-    def handle(self, method, path, headers, body):
+    def route(self, method, path):
         if method != "POST" or path.split("?")[0] not in _TRACK_PATHS:
             return 404, {"error": f"{method} {path} is not an App Insights ingestion route; POST /v2.1/track"}
-        try:
-            envelopes = json.loads(body or b"[]")
-        except ValueError as error:
-            return 400, {"itemsReceived": 0, "itemsAccepted": 0,
-                         "errors": [{"index": 0, "statusCode": 400, "message": f"body is not JSON: {error}"}]}
+        return None
+
+    def refusal(self, refused: RequestRefused) -> dict:
+        return {"itemsReceived": 0, "itemsAccepted": 0,
+                "errors": [{"index": 0, "statusCode": refused.status, "message": refused.message}]}
+
+    def handle(self, method, path, headers, body):
+        envelopes = load_json(body or b"[]", headers)
         if isinstance(envelopes, dict):
             envelopes = [envelopes]
-        by_table: dict[str, list[dict]] = {}
+        if not isinstance(envelopes, list):
+            raise RequestRefused(400, f"the body must be a JSON array of telemetry items, or one item "
+                                      f"(got a JSON {type(envelopes).__name__}: {json.dumps(envelopes)[:40]})")
+        by_table: dict[str, list[tuple]] = {}
         errors = []
         for index, envelope in enumerate(envelopes):
-            try:
+            try:  # each item on its own, as App Insights does: one bad item is one 400, not a lost batch
                 table, new_rows = _envelopes.rows(envelope)
-            except (ValueError, TypeError, KeyError, AttributeError) as error:
-                errors.append({"index": index, "statusCode": 400, "message": str(error)})
-                continue
-            by_table.setdefault(table, []).extend(new_rows)
+                cols = _envelopes.columns(table)
+                by_table.setdefault(table, []).extend(tuple(r.get(c) for c in cols) for r in new_rows)
+            except _ITEM_ERRORS as error:  # what an item can hold makes that item's 400, never a lost batch
+                errors.append({"index": index, "statusCode": 400, "message": str(error) if type(error) is ValueError
+                               else f"{type(error).__name__}: {error}"})
+        accepted = len(envelopes) - len(errors)
         with self._lock:
-            self._db.execute("BEGIN")
             try:
-                for table, table_rows in by_table.items():
-                    cols = _envelopes.columns(table)
-                    marks = ", ".join("?" * len(cols))
-                    self._db.executemany(
-                        f'INSERT INTO "{table}" VALUES ({marks})', [tuple(r.get(c) for c in cols) for r in table_rows]
-                    )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")  # else every later BEGIN fails: "cannot start a transaction within a transaction"
+                self._insert(by_table)
+            except sqlite3.Error as error:
+                reason = "disk_full" if is_disk_full(error) else "store_failed"
+                self.lost[reason] = self.lost.get(reason, 0) + accepted
+                self.received += len(envelopes)
+                if reason == "disk_full":
+                    self._record(disk_full_error(f"store {accepted} telemetry item(s)", self.path, error))
+                    return 507, {"itemsReceived": len(envelopes), "itemsAccepted": 0,
+                                 "errors": [{"index": i, "statusCode": 507, "message": "disk full"}
+                                            for i in range(len(envelopes))]}
                 raise
             self.received += len(envelopes)
             self.rejected += len(errors)
-        accepted = len(envelopes) - len(errors)
         return (206 if errors else 200), {"itemsReceived": len(envelopes), "itemsAccepted": accepted, "errors": errors}
+
+    def _insert(self, by_table: dict[str, list[tuple]]) -> None:
+        """Insert every row in one transaction; on failure nothing is stored and the store stays usable."""
+        self._db.execute("BEGIN")
+        try:
+            for table, table_rows in by_table.items():
+                marks = ", ".join("?" * len(_envelopes.columns(table)))
+                self._db.executemany(f'INSERT INTO "{table}" VALUES ({marks})', table_rows)
+            self._db.execute("COMMIT")
+        except BaseException:
+            # SQLite rolls back by itself on some errors (a full disk): a second ROLLBACK would raise
+            # "cannot rollback - no transaction is active" and hide the real cause
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")  # else every later BEGIN fails
+            raise
 
     def query(self, sql: str, params=None) -> pd.DataFrame:
         """Run a read-only SQL query over the telemetry tables.
@@ -323,7 +377,8 @@ class AppInsightsIngestion(LoopbackService):
         ValidationError
             If the query is not valid SQL for these tables; the message lists the tables.
         ServerError
-            If storing telemetry failed since the last call (those items are missing).
+            If storing telemetry failed since the last call (those items are missing);
+            :class:`~mlcheckup.errors.DiskFullError` if the disk was full (:attr:`lost` counts them).
 
         Taught in lesson 05.
         """

@@ -23,6 +23,7 @@ Taught in lesson 02.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -35,8 +36,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._loopback import LoopbackService
-from ._process import session_dir
+from ._loopback import LoopbackService, RequestRefused, load_json
+from ._process import disk_full_error, is_disk_full, path_component, private_opener, session_dir
 from .errors import ValidationError
 
 #: Collections that Azure model monitoring discovers by name.
@@ -44,14 +45,14 @@ MODEL_INPUTS, MODEL_OUTPUTS = "model_inputs", "model_outputs"
 #: What a monitored deployment collects by default.
 DEFAULT_COLLECTIONS = (MODEL_INPUTS, MODEL_OUTPUTS)
 LAYOUT_ROOT = "modelDataCollector"
-_COLLECTION_NAME = re.compile(r"^[A-Za-z0-9_]+$")
-_SINK_COLLECTION = re.compile(r"^[A-Za-z0-9_-]+$")
+_COLLECTION_NAME = re.compile(r"[A-Za-z0-9_]+", re.ASCII)  # fullmatch: no trailing newline, ASCII only
+_SINK_COLLECTION = re.compile(r"[A-Za-z0-9_-]+", re.ASCII)
 _LOCAL_SCOPE = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers/"
                 "Microsoft.MachineLearningServices/workspaces/local")
 
 
 class DataCollectionWarning(UserWarning):
-    """Collected data was lost on the way to storage (a full Collector queue, or no sink)."""
+    """Collected data was lost on the way to storage (a full Collector queue, no sink, a full disk)."""
 
 
 def check_collections(collections) -> tuple[str, ...]:
@@ -72,7 +73,7 @@ def check_collections(collections) -> tuple[str, ...]:
     except TypeError:
         raise ValidationError(f"collections must be a list of collection names such as {DEFAULT_COLLECTIONS} "
                               f"(got {type(collections).__name__})") from None
-    bad = [name for name in names if not isinstance(name, str) or not _COLLECTION_NAME.match(name)]
+    bad = [name for name in names if not isinstance(name, str) or not _COLLECTION_NAME.fullmatch(name)]
     if bad:
         raise ValidationError(f"collection names are letters, digits and '_' (got {bad}); "
                               f"e.g. {MODEL_INPUTS!r}, the name score.py's Collector uses")
@@ -120,8 +121,15 @@ def collector_config(collections, sampling_rate: float = 1.0) -> dict:
 
 
 def collection_folder(root: str | os.PathLike, endpoint: str, deployment: str, collection: str) -> Path:
-    """``<root>/modelDataCollector/<endpoint>/<deployment>/<collection>``: where Azure puts one collection."""
-    return Path(root) / LAYOUT_ROOT / endpoint / deployment / collection
+    """``<root>/modelDataCollector/<endpoint>/<deployment>/<collection>``: where Azure puts one collection.
+
+    Raises
+    ------
+    ValidationError
+        If a name could leave that folder (``/``, ``..``) or is not plain ASCII.
+    """
+    return (Path(root) / LAYOUT_ROOT / path_component("endpoint", endpoint)
+            / path_component("deployment", deployment) / path_component("collection", collection))
 
 
 class DataCollectorSink(LoopbackService):
@@ -144,6 +152,9 @@ class DataCollectorSink(LoopbackService):
     ----------
     received : collections.Counter
         Payloads written, per collection.
+    lost : collections.Counter
+        Payloads refused because they could not be stored, by reason (``disk_full``,
+        ``write_failed``). Kept in memory: a full disk cannot erase the count.
 
     Taught in lesson 02.
     """
@@ -151,10 +162,13 @@ class DataCollectorSink(LoopbackService):
     def __init__(self, endpoint: str, deployment: str, *, root: str | os.PathLike | None = None,
                  instance: str = "local", port: int = 0) -> None:
         super().__init__(port)
-        self.endpoint, self.deployment, self.instance = endpoint, deployment, instance
+        self.endpoint = path_component("endpoint", endpoint)
+        self.deployment = path_component("deployment", deployment)
+        self.instance = path_component("instance", instance)
         self.root = Path(root) if root else session_dir()
         self.label = f"data collector sink for {endpoint}/{deployment}"
         self.received: Counter = Counter()
+        self.lost: Counter = Counter()
         self.last_received = 0.0
         self._lock = threading.Lock()
 
@@ -166,22 +180,29 @@ class DataCollectorSink(LoopbackService):
         """Folder of one collection in the blob layout."""
         return collection_folder(self.root, self.endpoint, self.deployment, collection)
 
-    def handle(self, method, path, headers, body):
+    def route(self, method, path):
         if method != "POST" or path.split("?")[0] != "/modeldata/log":
             return 404, {"error": f"{method} {path} is not a data collector route; POST /modeldata/log"}
+        return None
+
+    def handle(self, method, path, headers, body):
         event_type = headers.get("ce-type", "")
         prefix = "azureml.inference."
         if not event_type.startswith(prefix):
             return 400, {"error": f"ce-type header must be 'azureml.inference.<collection>' (got {event_type!r})"}
         collection = event_type[len(prefix):]
-        if not _SINK_COLLECTION.match(collection):  # it becomes a folder name: no '/', no '..'
+        if not _SINK_COLLECTION.fullmatch(collection):  # it becomes a folder name: no '/', no '..'
             return 400, {"error": f"collection name must be letters, digits, '_' or '-' (got {collection!r} "
                                   f"from ce-type {event_type!r}); name the Collector e.g. 'model_inputs'"}
+        hint = "the Collector sends DataFrame.to_json(orient='records'): a list of objects"
         try:
-            data = json.loads(body)
-        except ValueError as error:
-            return 400, {"error": f"the payload is not JSON ({error}); the Collector sends "
-                                  "DataFrame.to_json(orient='records')"}
+            data = load_json(body, headers, "the payload")
+        except RequestRefused as refused:
+            raise RequestRefused(400, f"{refused.message}; {hint}") from None
+        if not isinstance(data, list) or not all(isinstance(record, dict) for record in data):
+            got = type(data).__name__ if not isinstance(data, list) else \
+                f"a list holding {type(next(r for r in data if not isinstance(r, dict))).__name__}"
+            return 400, {"error": f"the payload must be a JSON list of objects, one per row (got {got}); {hint}"}
         try:
             stamp = datetime.fromtimestamp(float(headers.get("ce-time") or time.time()), tz=UTC)
         except (ValueError, OverflowError, OSError):
@@ -203,16 +224,39 @@ class DataCollectorSink(LoopbackService):
             "contentrange": f"bytes 0-{max(len(body) - 1, 0)}/{len(body)}",
         }
         target = self.folder(collection) / stamp.strftime("%Y/%m/%d/%H") / f"{self.instance}.jsonl"
-        text = json.dumps(line) + "\n"
+        text = (json.dumps(line) + "\n").encode("utf-8")
         with self._lock:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with open(target, "a", encoding="utf-8") as out:
-                out.write(text)
+            try:
+                self._append(target, text)
+            except OSError as error:
+                reason = "disk_full" if is_disk_full(error) else "write_failed"
+                self.lost[reason] += 1
+                if reason == "disk_full":
+                    self._record(disk_full_error(f"store a {collection} payload", target, error))
+                    return 507, {"error": f"disk full: the payload was not stored ({error})"}
+                self._record(error)
+                return 500, {"error": f"the payload was not stored: {type(error).__name__}: {error}"}
             self.received[collection] += 1
             self.last_received = time.monotonic()
         return 200, {}
 
-    def wait_for(self, collection: str, count: int, *, timeout: float = 10.0, lost=None) -> int:
+    @staticmethod
+    def _append(target: Path, text: bytes) -> None:
+        """Append one whole line to ``target`` (0600), or nothing: a failed write is cut back off."""
+        target.parent.mkdir(parents=True, exist_ok=True)  # under the run folder, which is 0700
+        with open(target, "ab", buffering=0, opener=private_opener) as out:
+            start = out.seek(0, os.SEEK_END)
+            try:
+                view = memoryview(text)
+                while view:
+                    view = view[out.write(view):]
+            except OSError:
+                # no torn line left behind; if even that fails, the reader names the line and skips it
+                with contextlib.suppress(OSError):
+                    os.ftruncate(out.fileno(), start)
+                raise
+
+    def wait_for(self, collection: str, count: int, *, timeout: float = 10.0, lost=None, give_up=None) -> int:
         """Wait until ``count`` payloads of ``collection`` have arrived; return how many did.
 
         Parameters
@@ -220,9 +264,13 @@ class DataCollectorSink(LoopbackService):
         lost : callable, optional
             Returns the number of payloads known to be lost on the way (they will never come);
             the wait ends when arrived + lost reaches ``count``.
+        give_up : callable, optional
+            Returns True when the rest will never come (a worker died with them): the wait ends.
         """
         deadline = time.monotonic() + timeout
         while self.received[collection] + (lost() if lost else 0) < count and time.monotonic() < deadline:
+            if give_up is not None and give_up():
+                break
             time.sleep(0.02)
         return self.received[collection]
 
@@ -282,27 +330,43 @@ def read_collected(root: str | os.PathLike, endpoint: str, deployment: str, coll
         The collected columns plus ``correlationid`` = ``<payload correlationid>_<row index>``;
         empty (with only ``correlationid``) when nothing was collected.
 
+    Warns
+    -----
+    DataCollectionWarning
+        If a line is damaged (torn by a full disk or a crash, or edited by hand): it is skipped,
+        named, and every intact line is read.
+
     Taught in lesson 02.
     """
     folder = collection_folder(root, endpoint, deployment, collection)
     lo, hi = _utc(start), _utc(end)
-    records = []
+    records, damaged = [], []
     for path in sorted(folder.glob("[0-9]*/[0-9]*/[0-9]*/[0-9]*/*.jsonl")):
         hour = _hour(path)
         if (lo is not None and hour < lo.floor("h")) or (hi is not None and hour >= hi):
             continue
-        with open(path, encoding="utf-8") as lines:
+        with open(path, encoding="utf-8", errors="replace") as lines:
             for number, text in enumerate(lines, 1):
                 try:
                     line = json.loads(text)
-                except ValueError:
-                    raise ValidationError(f"{path}, line {number}, is not JSON ({text[:80]!r}); "
-                                          "was the file edited by hand? delete it and collect again") from None
-                for index, record in enumerate(line.get("data") or []):
+                    data = line.get("data")
+                except (ValueError, RecursionError, AttributeError):
+                    damaged.append(f"{path}, line {number} ({text[:60]!r})")
+                    continue
+                if not isinstance(data, list) or not all(isinstance(record, dict) for record in data):
+                    damaged.append(f"{path}, line {number} (its data is not a list of objects)")
+                    continue
+                for index, record in enumerate(data):
                     row = {**record, "correlationid": f"{line.get('correlationid')}_{index}"}
                     if with_time:
                         row["time"] = line.get("time")
                     records.append(row)
+    if damaged:
+        warnings.warn(DataCollectionWarning(
+            f"{len(damaged)} damaged line(s) skipped, every intact line read: {'; '.join(damaged[:3])}"
+            + (" ..." if len(damaged) > 3 else "")
+            + "; a line torn by a full disk or a crash holds no usable rows (a hand-edited file: collect again)"),
+            stacklevel=2)
     frame = pd.DataFrame.from_records(records) if records else pd.DataFrame({"correlationid": []})
     if with_time and "time" in frame:
         frame["time"] = pd.to_datetime(frame["time"], utc=True)

@@ -11,7 +11,12 @@ variables. Differences from the ``azmlinfsrv`` command, on purpose:
 * each server has its own gunicorn control socket (gunicorn 27 otherwise shares
   ``~/.gunicorn/gunicorn.ctl`` between servers);
 * each server runs in its own process group, dies with the notebook kernel, and is recorded in
-  the run folder so that the next session reaps it if it survived (see :mod:`mlcheckup._process`).
+  the run folder so that the next session reaps it if it survived (see :mod:`mlcheckup._process`);
+* its sync workers do the front end's part that Azure puts before the server: a client that
+  connects and idles, or stalls half-way through a request, does not block the endpoint
+  (see :mod:`mlcheckup._worker`);
+* a worker that dies (killed, out of memory) is restarted by gunicorn, as in Azure; the payloads
+  and telemetry it still held are lost, and :meth:`LocalEndpoint.collected` says how many.
 
 Taught in lessons 02 (deploy) and 05 (telemetry).
 """
@@ -38,7 +43,16 @@ import requests
 
 from ._lifecycle import Managed, State
 from ._loopback import HOST, LoopbackAddress, bind_error
-from ._process import session_dir, spawn, terminate
+from ._process import (
+    disk_full_error,
+    is_disk_full,
+    path_component,
+    private_dir,
+    session_dir,
+    spawn,
+    terminate,
+    write_private,
+)
 from ._progress import finish, progress
 from .appinsights import (
     LOCAL_INSTRUMENTATION_KEY,
@@ -65,6 +79,16 @@ _READY = "ready for serving traffic"
 _FAILED = ("User's init function failed", "Worker failed to boot", "Configuration Error", "Invalid config file")
 _EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)): ?(.*)$")
 _LOST_LINE = re.compile(re.escape(LOST_MARKER) + r" \((\w+)\)")
+_WORKER_DIED = re.compile(r"Worker \(pid:(\d+)\) (?:was sent ([\w ]+?)!|exited with code (-?\d+))")
+#: What to do about lost payloads, by reason.
+_LOSS_ADVICE = {
+    "queue_full": "the Collector's queue was full: send fewer requests per second",
+    "undelivered": "the sink did not take them (it was stopped, failed, or refused them: see endpoint.logs())",
+    "disk_full": "the disk is full: free some space",
+    "write_failed": "the sink could not write them: see the sink's error",
+    "worker_restarts": "a worker died with them in its queue",
+    "error": "see the warnings in endpoint.logs()",
+}
 
 
 class ScoringError(ServerError):
@@ -108,6 +132,8 @@ class _ServerLog:
         self.ready = 0
         self.failed = False
         self.lost: Counter = Counter()
+        #: Workers that died while serving: "pid 123 (SIGKILL)", in order.
+        self.worker_deaths: list[str] = []
         self._offset = 0
         self._partial = b""
 
@@ -128,6 +154,10 @@ class _ServerLog:
             found = _LOST_LINE.search(line)
             if found:
                 self.lost[found.group(1)] += 1
+            died = _WORKER_DIED.search(line)
+            if died:
+                how = died.group(2) or f"exit code {died.group(3)}"
+                self.worker_deaths.append(f"pid {died.group(1)} ({how})")
 
     def tail(self, lines: int) -> str:
         """The last ``lines`` lines, read from the end of the file."""
@@ -245,6 +275,10 @@ class LocalEndpoint(LoopbackAddress, Managed):
                                       "{'model_inputs': {'enabled': True, 'sampleRatePercentage': 100}}")
         check_name("endpoint", name)
         check_name("deployment", deployment)
+        # they become folder names (run folder, AZUREML_MODEL_DIR, collected data): checked here, where paths are made
+        for what, value in (("name", name), ("deployment", deployment), ("model_name", model_name),
+                            ("model_version", model_version)):
+            path_component(what, value)
         self.name, self.deployment = name, deployment
         self.model_name, self.model_version = model_name, str(model_version)
         self.workers, self.start_timeout, self.request_timeout = workers, start_timeout, request_timeout
@@ -332,8 +366,9 @@ class LocalEndpoint(LoopbackAddress, Managed):
         return [child.pid for child in psutil.Process(self.pid).children()]
 
     def __repr__(self) -> str:
-        where = f" at {self.url}" if self._state is State.RUNNING else ""
-        return f"<LocalEndpoint {self.name}/{self.deployment}: {self._state.value}{where}>"
+        state = self.state
+        where = f" at {self.url}" if state is State.RUNNING else ""
+        return f"<LocalEndpoint {self.name}/{self.deployment}: {state.value}{where}>"
 
     # -- lifecycle ------------------------------------------------------------------------------
     def _environment(self) -> dict:
@@ -354,7 +389,7 @@ class LocalEndpoint(LoopbackAddress, Managed):
         })
         if self.collections:
             config = self.folder / "mdc_config.json"
-            config.write_text(json.dumps(collector_config(self.collections, self.sampling_rate)))
+            write_private(config, json.dumps(collector_config(self.collections, self.sampling_rate)))
             root = self.data_root or self.folder
             self.sink = DataCollectorSink(self.name, self.deployment, root=root).start()
             env.update(self.sink.collector_environment(), AZUREML_MDC_CONFIG_PATH=str(config))
@@ -379,15 +414,20 @@ class LocalEndpoint(LoopbackAddress, Managed):
 
     def _start(self) -> None:
         folder = self._session / "endpoints"
-        folder.mkdir(parents=True, exist_ok=True)
-        self.folder = Path(tempfile.mkdtemp(prefix=f"{self.name}-{self.deployment}-", dir=folder))
-        env = self._environment()
+        try:
+            private_dir(folder)
+            self.folder = Path(tempfile.mkdtemp(prefix=f"{self.name}-{self.deployment}-", dir=folder))
+            env = self._environment()
+        except OSError as error:
+            if is_disk_full(error):
+                raise disk_full_error(f"prepare {self.label}", folder, error) from None
+            raise ServerError(f"cannot prepare {self.label} in {folder}: {type(error).__name__}: {error}") from None
         self._exceptions_before = self.app_insights.count("exceptions") if self.app_insights else 0
         listener = self._bind()
         control = self.folder / "gunicorn.ctl"
         control_args = ["--control-socket", str(control)] if len(str(control)) < 100 else ["--no-control-socket"]
         cmd = [sys.executable, "-m", "gunicorn", "-b", f"fd://{listener.fileno()}", "-w", str(self.workers),
-               "--timeout", "300", "--graceful-timeout", "10", "--access-logfile", "-", "--error-logfile", "-",
+               "-k", "mlcheckup._worker.FrontDoorWorker", "--timeout", "300", "--graceful-timeout", "10", "--access-logfile", "-", "--error-logfile", "-",
                *control_args, "azureml_inference_server_http.server.entry:app"]
         try:
             self._proc = spawn(cmd, env=env, log_path=self.log_path, session=self._session,
@@ -452,8 +492,16 @@ class LocalEndpoint(LoopbackAddress, Managed):
         while time.monotonic() < deadline and self.app_insights.count("exceptions") <= self._exceptions_before:
             time.sleep(0.05)
 
+    def _died(self) -> str | None:
+        if self._proc is None or self._proc.poll() is None:
+            return None
+        code = self._proc.returncode
+        how = f"killed by {signal.Signals(-code).name}" if code < 0 and -code in signal.valid_signals() else \
+            f"exit code {code}"
+        return f"its server (gunicorn master, pid {self._proc.pid}) exited ({how}); read endpoint.logs()"
+
     def _stop(self) -> None:
-        if self._proc is not None and self._proc.returncode is None:
+        if self._proc is not None:  # also after the master died: its workers and its record go too
             terminate(self._proc, self._session)
         if self.sink is not None:
             self.sink.stop()
@@ -461,8 +509,8 @@ class LocalEndpoint(LoopbackAddress, Managed):
         lost = self.data_collection_errors() if self.folder else Counter()
         if sum(lost.values()):
             warnings.warn(DataCollectionWarning(
-                f"{self.label} lost {sum(lost.values())} collected payload(s) ({dict(lost)}); "
-                "see the warnings in endpoint.logs() and send fewer requests per second"), stacklevel=3)
+                f"{self.label} lost {sum(lost.values())} collected payload(s) ({dict(lost)}): "
+                + "; ".join(_LOSS_ADVICE.get(reason, _LOSS_ADVICE["error"]) for reason in lost)), stacklevel=3)
 
     # -- use --------------------------------------------------------------------------------------
     def post(self, payload, *, headers: dict | None = None, timeout: float | None = None,
@@ -484,6 +532,8 @@ class LocalEndpoint(LoopbackAddress, Managed):
             response = self._http.post(self.url + path, data=data, headers=headers,
                                        timeout=timeout or self.request_timeout)
         except requests.RequestException as error:
+            if self.state is State.FAILED:
+                raise ServerError(f"{self.label} did not answer: {self.failure}; create a new one") from error
             raise ServerError(f"{self.label} did not answer ({type(error).__name__}: {error}); "
                               "check endpoint.logs() and endpoint.state") from error
         if path == "/score" and 200 <= response.status_code < 300:
@@ -532,12 +582,35 @@ class LocalEndpoint(LoopbackAddress, Managed):
             return log.read()
 
     def data_collection_errors(self) -> Counter:
-        """Collected payloads lost so far, by reason (``queue_full``, ``undelivered``, ``error``)."""
+        """Collected payloads lost so far, by reason (``queue_full``, ``undelivered``, ``disk_full``, ...).
+
+        Counted from the server's log (what the Collector could not queue or deliver) and from the
+        sink's own count of payloads it could not store, which it keeps in memory: on a full disk
+        the log loses its lines too, so a payload refused by the sink counts at least once.
+        """
         if self.log_path is None:
             return Counter()
         log = self._server_log()
         log.update()
-        return Counter(log.lost)
+        lost = Counter(log.lost)
+        if self.sink is not None and self.sink.lost:
+            refused = sum(self.sink.lost.values())
+            # each payload the sink refused is also an "undelivered" line in the log, when the disk lets it be written
+            lost["undelivered"] = max(0, lost["undelivered"] - refused)
+            lost.update(self.sink.lost)
+        return +lost
+
+    def worker_restarts(self) -> list[str]:
+        """Workers that died while the endpoint ran, e.g. ``["pid 4242 (SIGKILL)"]``; gunicorn restarted each.
+
+        A dead worker takes with it the payloads still in its Collector's queue and the telemetry
+        it had not exported yet (up to 5 s of it), as in Azure.
+        """
+        if self.log_path is None:
+            return []
+        log = self._server_log()
+        log.update()
+        return list(log.worker_deaths)
 
     def _expected_payloads(self, collection: str) -> int | None:
         """Payloads ``collection`` should have received so far; None when sampling makes it unknown."""
@@ -558,8 +631,10 @@ class LocalEndpoint(LoopbackAddress, Managed):
         Warns
         -----
         DataCollectionWarning
-            If payloads are still missing after ``timeout`` seconds, or were lost on the way;
-            the rows returned then lack them.
+            If payloads are still missing after ``timeout`` seconds, or were lost on the way
+            (a full Collector queue, a stopped sink, a full disk, a worker that died with
+            payloads in its queue: the message names the cause and the count); the rows
+            returned then lack them.
 
         Raises
         ------
@@ -571,7 +646,7 @@ class LocalEndpoint(LoopbackAddress, Managed):
         if self.sink is None:
             raise ServerError(f"{self.label} collects no data; create it with collections=('model_inputs', "
                               "'model_outputs') or deploy with a data_collector")
-        if wait and self._state is State.RUNNING:
+        if wait and self.state is State.RUNNING:
             expected = self._expected_payloads(collection)
             if expected is None:
                 self.sink.wait_idle(timeout=timeout)
@@ -579,8 +654,23 @@ class LocalEndpoint(LoopbackAddress, Managed):
                 def lost() -> int:
                     return sum(self.data_collection_errors().values())
 
-                arrived = self.sink.wait_for(collection, expected, timeout=timeout, lost=lost)
-                if arrived + lost() < expected:
+                began = time.monotonic()
+
+                def died_with_a_worker() -> bool:  # a worker died and the sink has been quiet: the rest never comes
+                    quiet = time.monotonic() - max(self.sink.last_received, began) >= 0.5
+                    return quiet and bool(self.worker_restarts())
+
+                arrived = self.sink.wait_for(collection, expected, timeout=timeout, lost=lost,
+                                             give_up=died_with_a_worker)
+                restarts = self.worker_restarts()
+                missing = max(0, expected - arrived - lost())
+                if missing and restarts:
+                    warnings.warn(DataCollectionWarning(
+                        f"{len(restarts)} worker(s) of {self.label} died and were restarted "
+                        f"({', '.join(restarts[:3])}): {missing} of {expected} {collection} payloads are lost "
+                        "with them (they were still in the dead worker's Collector queue), and so is the "
+                        "telemetry it had not exported yet (up to 5 s); these rows are incomplete"), stacklevel=2)
+                elif missing:
                     warnings.warn(DataCollectionWarning(
                         f"only {arrived} of {expected} {collection} payloads arrived within {timeout:g} s "
                         f"(one per scored request); these rows are incomplete: call collected() again, "
@@ -588,6 +678,8 @@ class LocalEndpoint(LoopbackAddress, Managed):
         self.sink.check()  # a payload the sink failed to store is missing: say so, do not return less
         lost = self.data_collection_errors()
         if sum(lost.values()):
-            warnings.warn(DataCollectionWarning(f"{self.label} lost {sum(lost.values())} payload(s) so far "
-                                                f"({dict(lost)}); these rows are missing"), stacklevel=2)
+            warnings.warn(DataCollectionWarning(
+                f"{self.label} lost {sum(lost.values())} payload(s) so far ({dict(lost)}): "
+                + "; ".join(_LOSS_ADVICE.get(reason, _LOSS_ADVICE["error"]) for reason in lost)
+                + "; these rows are missing"), stacklevel=2)
         return self.sink.read(collection, **kwargs)

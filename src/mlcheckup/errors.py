@@ -6,6 +6,7 @@ generic ``except ValueError`` (or ``RuntimeError``, ...) still catches it::
     MlCheckupError
     ├── ConfigurationError(MlCheckupError, RuntimeError)   mode, workspace or environment set up wrong
     ├── ServerError(MlCheckupError, RuntimeError)          a local server failed to start or answer
+    │   └── DiskFullError                                  the disk that holds its files is full
     ├── ValidationError(MlCheckupError, ValueError)        bad input to an mlcheckup function
     │   └── SchemaMismatchError                            two tables that must share columns do not
     └── CheckFailed(MlCheckupError, AssertionError)        a graded check in a notebook test cell failed
@@ -25,6 +26,10 @@ class ConfigurationError(MlCheckupError, RuntimeError):
 
 class ServerError(MlCheckupError, RuntimeError):
     """A local server (endpoint, data collector sink, telemetry ingestion) failed."""
+
+
+class DiskFullError(ServerError):
+    """A local server could not write its files (collected data, telemetry, logs): the disk is full."""
 
 
 class ValidationError(MlCheckupError, ValueError):

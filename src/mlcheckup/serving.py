@@ -135,8 +135,14 @@ def parse_rows(raw, *, n_features: int, key: str = "data", low: float | None = N
     if size > max_bytes:
         raise RequestError(f"the request body is {size:,} bytes; at most {max_bytes:,} are accepted, "
                            "split it into smaller requests", "too_large", 413)
+    if not size:
+        raise RequestError(f"the request body is empty; {shape_hint} with Content-Type: application/json "
+                           "(curl -d sends form data, which the server does not pass on: add "
+                           "-H 'Content-Type: application/json')", "invalid_json")
     try:
         body = json.loads(raw)
+    except RecursionError:
+        raise RequestError(f"the request body is JSON nested too deep to read; {shape_hint}", "invalid_json") from None
     except ValueError as error:
         raise RequestError(f"the request body is not JSON ({error}); {shape_hint}", "invalid_json") from None
     if not isinstance(body, dict) or key not in body:

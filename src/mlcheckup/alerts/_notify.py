@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .._loopback import LoopbackService
+from .._loopback import LoopbackService, RequestRefused, load_json
 from ..errors import ServerError, ValidationError
 from ._rules import SIGNS, Rule, iso_duration
 
@@ -109,6 +109,44 @@ def payload(rule: Rule, *, scope: str, monitor_condition: str, fired_at, resolve
                                            "customProperties": None}}
 
 
+def _schema_problem(sent: dict) -> str | None:
+    """What a common-alert-schema payload lacks that :class:`Notification` reads, or None."""
+    data = sent.get("data")
+    essentials = data.get("essentials") if isinstance(data, dict) else None
+    if not isinstance(essentials, dict):
+        return "data.essentials is missing"
+    if not isinstance(essentials.get("alertRule"), str) or not essentials["alertRule"]:
+        return "data.essentials.alertRule must be the rule's name"
+    if not re.fullmatch(r"Sev[0-4]", str(essentials.get("severity"))):
+        return f"data.essentials.severity must be Sev0 to Sev4 (got {essentials.get('severity')!r})"
+    condition = essentials.get("monitorCondition")
+    if condition not in ("Fired", "Resolved"):
+        return f"data.essentials.monitorCondition must be 'Fired' or 'Resolved' (got {condition!r})"
+    key = "resolvedDateTime" if condition == "Resolved" else "firedDateTime"
+    stamp = essentials.get(key)
+    try:
+        ok = isinstance(stamp, str) and pd.Timestamp(stamp) is not pd.NaT
+    except (ValueError, TypeError, OverflowError):
+        ok = False
+    if not ok:
+        return f"data.essentials.{key} must be an ISO-8601 time (got {stamp!r})"
+    context = data.get("alertContext")
+    found = context.get("condition") if isinstance(context, dict) else None
+    if not isinstance(found, dict) or not isinstance(found.get("windowSize"), str):
+        return "data.alertContext.condition with its windowSize is missing"
+    criteria = found.get("allOf")
+    if not isinstance(criteria, list) or not criteria or not isinstance(criteria[0], dict):
+        return "data.alertContext.condition.allOf must list the criteria"
+    first = criteria[0]
+    missing = [key for key in ("operator", "threshold", "timeAggregation") if key not in first]
+    if missing:
+        return f"data.alertContext.condition.allOf[0] lacks {', '.join(missing)}"
+    value = first.get("metricValue")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        return f"data.alertContext.condition.allOf[0].metricValue must be a number or null (got {value!r})"
+    return None
+
+
 @dataclass(frozen=True, repr=False)
 class Notification:
     """One alert notification as a webhook receives it: a common-alert-schema ``payload``.
@@ -138,6 +176,10 @@ class Notification:
         if not isinstance(self.payload, dict) or self.payload.get("schemaId") != SCHEMA_ID:
             raise ValidationError(f"a notification must be a common alert schema payload with schemaId "
                                   f"{SCHEMA_ID!r} (got {str(self.payload)[:120]!r})")
+        problem = _schema_problem(self.payload)
+        if problem:
+            raise ValidationError(f"not a complete common alert schema payload: {problem}; send what "
+                                  "mlcheckup.alerts.payload() (or Azure Monitor) builds")
 
     @property
     def essentials(self) -> dict:
@@ -310,12 +352,15 @@ class WebhookReceiver(LoopbackService):
         """The webhook's URL, ``http://127.0.0.1:<port>/alerts``: give it to an :class:`ActionGroup`."""
         return f"{super().url}{self.path}"
 
-    def handle(self, method, path, headers, body):
+    def route(self, method, path):
         if method != "POST" or path.split("?")[0].rstrip("/") != self.path:
             return 404, {"error": f"{method} {path}: POST notifications to {self.path}"}
+        return None
+
+    def handle(self, method, path, headers, body):
         try:
-            note = Notification(json.loads(body or b"null"))
-        except (ValueError, ValidationError) as error:
+            note = Notification(load_json(body or b"null", headers, "the notification"))
+        except (RequestRefused, ValidationError) as error:
             return 400, {"error": f"not a common alert schema notification: {error}"}
         with self._lock:
             self._received.append(note.payload)
