@@ -196,3 +196,11 @@ def test_endpoint_and_deployment_yaml_files_load(built, tmp_path):
     assert entities.data_collector_config(loaded) == entities.data_collector_config(deployment)
     with pytest.raises(ValidationError, match="neither an online endpoint"):
         entities.load_yaml("name: x\nkind: something")
+
+
+@pytest.mark.parametrize("name", ["ｄigits-endpoint", "digits-endpoint\n", "dïgits", "12-digits", "ab"])
+def test_names_are_ascii_letters_digits_and_dashes_only(name):
+    from mlcheckup.entities import check_name
+
+    with pytest.raises(ValidationError, match="3-32 letters"):
+        check_name("endpoint", name)

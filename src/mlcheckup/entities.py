@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 from . import _sdk_yaml
@@ -145,8 +146,8 @@ def _data_collector(collections, sampling_rate: float, rolling_rate: str):
 
 def check_name(kind: str, name: str) -> None:
     """Raise :class:`ValidationError` unless ``name`` is a valid Azure ML endpoint/deployment name."""
-    ok = isinstance(name, str) and 3 <= len(name) <= 32 and name[0].isalpha()
-    if not ok or not all(ch.isalnum() or ch == "-" for ch in name):
+    # ASCII only, and fullmatch: str.isalnum() passes full-width letters, and $ would pass a trailing newline
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{2,31}", name):
         raise ValidationError(f"{kind} name must be 3-32 letters, digits or '-', starting with a letter "
                               f"(got {name!r}); e.g. 'digits-endpoint'")
 
