@@ -11,7 +11,7 @@ import mlcheckup
 from mlcheckup import errors
 from mlcheckup.grading import call, check, expect_close, expect_columns, expect_equal, expect_type
 from mlcheckup.paths import course_root, datasets_dir, run_dir
-from mlcheckup.workspace import MODE_VARIABLE, detect_mode, find_config, ml_client
+from mlcheckup.mode import MODE_VARIABLE, detect_mode, find_config, ml_client
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -57,9 +57,9 @@ def _no_config_above(tmp_path, monkeypatch):
     """F22: the mode tests see only the configs they write, never a stray /tmp/config.json above tmp_path."""
     import functools
 
-    from mlcheckup import workspace
+    from mlcheckup import mode
 
-    monkeypatch.setattr(workspace, "find_config", functools.partial(find_config, stop_at=tmp_path))
+    monkeypatch.setattr(mode, "find_config", functools.partial(find_config, stop_at=tmp_path))
 
 
 def test_find_config_can_stop_searching_at_a_folder(tmp_path):

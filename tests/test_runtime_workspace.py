@@ -34,9 +34,9 @@ def _no_config_above(tmp_path, monkeypatch):
     """F22: connect(tmp_path) sees only the configs these tests write, never one above tmp_path."""
     import functools
 
-    from mlcheckup import workspace
+    from mlcheckup import mode
 
-    monkeypatch.setattr(workspace, "find_config", functools.partial(workspace.find_config, stop_at=tmp_path))
+    monkeypatch.setattr(mode, "find_config", functools.partial(mode.find_config, stop_at=tmp_path))
 
 
 def _config(folder):

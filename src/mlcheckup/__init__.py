@@ -15,9 +15,22 @@ from .errors import (
     ValidationError,
 )
 from .paths import course_root, datasets_dir, run_dir
-from .workspace import Mode, connect, detect_mode
+from .mode import Mode, detect_mode
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """``mlcheckup.connect`` loads the deployment machinery on first use, so ``import mlcheckup`` stays fast."""
+    if name == "connect":
+        from .workspace import connect
+
+        return connect
+    raise AttributeError(f"module 'mlcheckup' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 __all__ = [
     "CheckFailed",

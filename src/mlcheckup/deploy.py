@@ -33,7 +33,7 @@ from .appinsights import AppInsightsIngestion, create_store, read_store
 from .datacollector import MODEL_INPUTS
 from .endpoint import LocalEndpoint, ScoringError, _whole
 from .errors import ConfigurationError, ValidationError
-from .workspace import Mode
+from .mode import Mode
 
 
 def _workspaces() -> Path:
