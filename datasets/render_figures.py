@@ -16,7 +16,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from PIL import Image
 
-from mlcheckup import scenarios
+from mlcheckup import plots, scenarios
 
 FIGURES = Path(__file__).resolve().parent / "figures"
 
@@ -27,7 +27,7 @@ SETTINGS = {"craze": {"seed": scenarios.AVOCADO_SEED, "onset": "2018-04-01"}}
 
 def render(kind: str) -> Path:
     """Draw ``make(kind, **SETTINGS.get(kind, {"seed": 0}))`` as a small palette PNG; return its path."""
-    figure = scenarios.plot(scenarios.make(kind, **SETTINGS.get(kind, {"seed": 0})))
+    figure = plots.scenario_overview(scenarios.make(kind, **SETTINGS.get(kind, {"seed": 0})))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=72, metadata={"Software": None})
     plt.close(figure)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mlcheckup import entities
-from mlcheckup.examples import write_digits_project
+from mlcheckup.projects import write_digits_project
 
 
 def digits_entities(project, **deployment_options):

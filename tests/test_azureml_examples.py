@@ -17,10 +17,10 @@ import pytest
 from azure.ai.ml import load_online_deployment, load_online_endpoint
 from azure.ai.ml.entities._load_functions import load_schedule
 
-from mlcheckup import entities, monitor
+from mlcheckup import entities, model_monitor
 from mlcheckup.errors import ValidationError
-from mlcheckup.monitor import MonitorConfigError
-from mlcheckup.monitor_local import local_signals
+from mlcheckup.model_monitor import MonitorConfigError
+from mlcheckup.model_monitor import local_signals
 
 HERE = Path(__file__).parent / "azureml_examples"
 MONITORS = sorted((HERE / "monitoring").glob("*.yaml"))
@@ -84,26 +84,26 @@ def test_monitor_examples_get_the_sdks_verdict_and_payload(path):
     assert verdict == MONITOR_VERDICTS[path.name]
     if verdict == "refused":
         with pytest.raises(MonitorConfigError, match="Unknown field"):
-            monitor.load_yaml(path)
+            model_monitor.load_yaml(path)
         return
-    loaded = monitor.validate(monitor.load_yaml(path))
-    assert monitor.rest_payload(loaded) == payload
-    sent = monitor.sent_thresholds(loaded)
+    loaded = model_monitor.validate(model_monitor.load_yaml(path))
+    assert model_monitor.rest_payload(loaded) == payload
+    sent = model_monitor.sent_thresholds(loaded)
     rest_rows = sum(len(s.get("metricThresholds") or []) + bool(s.get("metricThreshold"))
                     for s in payload["properties"]["action"]["monitorDefinition"]["signals"].values())
     assert len(sent) == rest_rows
 
 
 def test_the_out_of_box_monitor_gets_azures_three_default_signals():
-    loaded = monitor.validate(monitor.load_yaml(HERE / "monitoring" / "out-of-box-monitoring.yaml"))
-    assert sorted(loaded.create_monitor.monitoring_signals) == sorted(monitor.DEFAULT_SIGNALS)
-    sent = monitor.sent_thresholds(loaded)
+    loaded = model_monitor.validate(model_monitor.load_yaml(HERE / "monitoring" / "out-of-box-monitoring.yaml"))
+    assert sorted(loaded.create_monitor.monitoring_signals) == sorted(model_monitor.DEFAULT_SIGNALS)
+    sent = model_monitor.sent_thresholds(loaded)
     assert sent.groupby("signal").size().to_dict() == {"data-drift-signal": 2, "prediction-drift-signal": 2,
                                                        "data-quality-signal": 6}
     def order(table):
         return table.sort_values(["signal", "data_type", "metric_name"], ignore_index=True)
 
-    pd.testing.assert_frame_equal(order(sent), order(monitor.default_signals()))
+    pd.testing.assert_frame_equal(order(sent), order(model_monitor.default_signals()))
     local = local_signals(loaded)
     assert local["data-drift-signal"].numerical == {"normalized_wasserstein_distance": 0.1}
     assert local["data-quality-signal"].signal == "data_quality"
@@ -112,10 +112,10 @@ def test_the_out_of_box_monitor_gets_azures_three_default_signals():
 
 def test_the_notebooks_basic_monitor_is_the_out_of_box_one():
     schedule = _notebook().basic_monitor()
-    assert monitor.rest_payload(schedule) == sdk_payload(schedule)
-    built = monitor.monitor_schedule("credit_default_monitor_basic", endpoint="credit-default", deployment="main",
+    assert model_monitor.rest_payload(schedule) == sdk_payload(schedule)
+    built = model_monitor.monitor_schedule("credit_default_monitor_basic", endpoint="credit-default", deployment="main",
                                      emails=["abc@example.com", "def@example.com"], hours=3, minutes=15)
-    assert monitor.rest_payload(built) == sdk_payload(schedule)
+    assert model_monitor.rest_payload(built) == sdk_payload(schedule)
 
 
 def test_the_notebooks_advanced_monitor_fails_in_the_sdk_and_the_builders_send_what_it_meant():
@@ -125,19 +125,19 @@ def test_the_notebooks_advanced_monitor_fails_in_the_sdk_and_the_builders_send_w
     schedule, prediction = notebook.advanced_monitor({"data_column_names": {"target_column": "DEFAULT_NEXT_MONTH"}})
     reference = "azureml:credit-default-reference:1"
     signals = {
-        "data_drift_advanced": monitor.data_drift_signal(
+        "data_drift_advanced": model_monitor.data_drift_signal(
             reference, target_column="DEFAULT_NEXT_MONTH", features={"top_n_feature_importance": 10},
             numerical=("jensen_shannon_distance", 0.01), categorical=("pearsons_chi_squared_test", 0.02)),
-        "data_quality_advanced": monitor.data_quality_signal(
+        "data_quality_advanced": model_monitor.data_quality_signal(
             reference, target_column="DEFAULT_NEXT_MONTH", features=["SEX", "EDUCATION", "AGE"],
             numerical={"null_value_rate": 0.01}, categorical={"out_of_bounds_rate": 0.02}),
     }
-    built = monitor.monitor_schedule("credit_default_monitor_advanced", endpoint="credit-default", deployment="main",
+    built = model_monitor.monitor_schedule("credit_default_monitor_advanced", endpoint="credit-default", deployment="main",
                                      emails=["abc@example.com", "def@example.com"], hours=3, minutes=15,
                                      signals=signals)
-    assert monitor.rest_payload(built) == sdk_payload(schedule)
+    assert model_monitor.rest_payload(built) == sdk_payload(schedule)
     # its prediction drift signal (defined, then left out of the monitor): categorical thresholds only
-    ours = monitor.prediction_drift_signal(reference, numerical={}, categorical=("jensen_shannon_distance", 0.01))
+    ours = model_monitor.prediction_drift_signal(reference, numerical={}, categorical=("jensen_shannon_distance", 0.01))
     assert ours._to_rest_object().as_dict()["metricThresholds"] == \
         prediction._to_rest_object().as_dict()["metricThresholds"]
 
@@ -146,21 +146,21 @@ def test_the_advanced_yaml_is_rebuilt_by_the_builders():
     path = HERE / "monitoring" / "advanced-model-monitoring.yaml"
     reference = "azureml:credit-reference:1"
     signals = {
-        "advanced_data_drift": monitor.data_drift_signal(
-            reference, target_column="DEFAULT_NEXT_MONTH", features=monitor.top_features(10), alert=True,
+        "advanced_data_drift": model_monitor.data_drift_signal(
+            reference, target_column="DEFAULT_NEXT_MONTH", features=model_monitor.top_features(10), alert=True,
             numerical=("jensen_shannon_distance", 0.01), categorical=("pearsons_chi_squared_test", 0.02)),
-        "advanced_data_quality": monitor.data_quality_signal(
+        "advanced_data_quality": model_monitor.data_quality_signal(
             reference, features=["SEX", "EDUCATION"], alert=True,
             numerical={"null_value_rate": 0.05}, categorical={"out_of_bounds_rate": 0.03}),
-        "feature_attribution_drift_signal": monitor.feature_attribution_drift_signal(
+        "feature_attribution_drift_signal": model_monitor.feature_attribution_drift_signal(
             reference, target_column="DEFAULT_NEXT_MONTH", threshold=0.9, alert=True),
     }
-    built = monitor.monitor_schedule("fraud_detection_model_monitoring", endpoint="credit-default", deployment="main",
+    built = model_monitor.monitor_schedule("fraud_detection_model_monitoring", endpoint="credit-default", deployment="main",
                                      emails=["abc@example.com", "def@example.com"], hours=3, minutes=15,
                                      signals=signals, description="Fraud detection model monitoring with advanced "
                                                                   "configurations")
     built.display_name = "Fraud detection model monitoring"
-    ours = monitor.rest_payload(monitor.validate(built))  # loaded back, as the YAML example is
+    ours = model_monitor.rest_payload(model_monitor.validate(built))  # loaded back, as the YAML example is
     theirs = sdk_verdict(path)[1]
     assert ours["properties"]["action"] == theirs["properties"]["action"]
     assert ours["properties"]["trigger"] == theirs["properties"]["trigger"]
@@ -168,24 +168,24 @@ def test_the_advanced_yaml_is_rebuilt_by_the_builders():
 
 def test_the_custom_example_is_rebuilt_and_refused_locally_by_name():
     path = HERE / "monitoring" / "custom-monitoring.yaml"
-    built = monitor.monitor_schedule(
+    built = model_monitor.monitor_schedule(
         "my-custom-signal", emails=["abc@example.com"], frequency="day", interval=7, hours=None, ml_task=None,
         instance_type="standard_e8s_v3",
-        signals={"customSignal": monitor.custom_signal("azureml:my_custom_signal:1.0.0",
+        signals={"customSignal": model_monitor.custom_signal("azureml:my_custom_signal:1.0.0",
                                                        metric_thresholds={"std_dev": 2},
                                                        input_data={"test_data_1": "azureml:Direct:1",
                                                                    "test_data_2": "azureml:Direct:1"})})
     theirs = sdk_verdict(path)[1]
-    ours = monitor.rest_payload(monitor.validate(built))
+    ours = model_monitor.rest_payload(model_monitor.validate(built))
     assert ours["properties"]["action"] == theirs["properties"]["action"]
     assert ours["properties"]["trigger"] == theirs["properties"]["trigger"]
     with pytest.raises(MonitorConfigError, match="'customSignal': a custom signal runs your own Spark component"):
-        local_signals(monitor.load_yaml(path))
-    assert local_signals(monitor.load_yaml(path), skip_unsupported=True) == {}
+        local_signals(model_monitor.load_yaml(path))
+    assert local_signals(model_monitor.load_yaml(path), skip_unsupported=True) == {}
 
 
 def test_the_collected_data_example_says_its_preprocessing_does_not_run_here():
-    local = local_signals(monitor.load_yaml(HERE / "monitoring" / "model-monitoring-with-collected-data.yaml"))
+    local = local_signals(model_monitor.load_yaml(HERE / "monitoring" / "model-monitoring-with-collected-data.yaml"))
     assert local["advanced_data_drift"].top_n == 20 and local["advanced_data_drift"].target_column == "is_fraud"
     assert any("pre_processing_component" in note for note in local["advanced_data_drift"].notes)
     assert local["advanced_prediction_drift"].numerical is None

@@ -1,4 +1,4 @@
-"""Tests of mlcheckup.drift_plots: the heatmap's grid, colours and marks, checked on the figure.
+"""Tests of mlcheckup.plots.heatmap: the heatmap's grid, colours and marks, checked on the figure.
 
 Expected ratios are computed here by hand from the table, never read from the code under test.
 """
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlcheckup import SchemaMismatchError, ValidationError, drift, drift_plots
+from mlcheckup import SchemaMismatchError, ValidationError, drift, plots
 
 
 @pytest.fixture(autouse=True)
@@ -31,17 +31,17 @@ TABLE = _table(
 
 
 def test_ratio_is_value_over_threshold_and_inverted_for_p_values():
-    ratio = drift_plots.breach_ratio(TABLE["metric_name"], TABLE["metric_value"], TABLE["threshold_value"])
+    ratio = plots.breach_ratio(TABLE["metric_name"], TABLE["metric_value"], TABLE["threshold_value"])
     assert ratio.tolist() == pytest.approx([0.5, 2.0, 1.0, 0.02, 10.0, np.inf])
 
 
 def test_ratio_is_nan_without_a_threshold():
-    ratio = drift_plots.breach_ratio(["jensen_shannon_distance", "population_stability_index"], [0.3, 0.2], [np.nan, 0.0])
+    ratio = plots.breach_ratio(["jensen_shannon_distance", "population_stability_index"], [0.3, 0.2], [np.nan, 0.0])
     assert np.isnan(ratio).all()
 
 
 def test_heatmap_draws_one_row_per_feature_one_column_per_window():
-    fig = drift_plots.heatmap(TABLE, features=["region", "price"], title="t")
+    fig = plots.heatmap(TABLE, features=["region", "price"], title="t")
     ax = fig.axes[0]
     grid = ax.images[0].get_array()
     assert grid.shape == (2, 3)
@@ -53,14 +53,14 @@ def test_heatmap_draws_one_row_per_feature_one_column_per_window():
 
 
 def test_colours_split_at_the_breach_line():
-    image = drift_plots.heatmap(TABLE).axes[0].images[0]
+    image = plots.heatmap(TABLE).axes[0].images[0]
     below, at, above = image.to_rgba(np.array([0.5, 1.0, 2.0]))
     assert below[2] > below[0] and above[0] > above[2]  # blue below 1, red above
     assert at[:3] == pytest.approx((at[0], at[0], at[0]), abs=0.03)  # white at 1
 
 
 def test_marks_draw_a_line_before_the_window_they_start():
-    fig = drift_plots.heatmap(TABLE, marks={"incident": "2024-01-14"})
+    fig = plots.heatmap(TABLE, marks={"incident": "2024-01-14"})
     lines = [line.get_xdata()[0] for line in fig.axes[0].lines]
     assert lines == [0.5]
     assert any("incident" in text.get_text() for text in fig.axes[0].texts)
@@ -72,7 +72,7 @@ def test_heatmap_of_a_drift_monitor_table():
     times = pd.date_range("2024-01-01", periods=28, freq="D").repeat(20)
     production = pd.DataFrame({"time": times, "x": rng.normal(size=len(times)), "c": rng.choice(["a", "b"], len(times))})
     table = drift.DriftMonitor(reference, frequency="week").over_time(production, time_column="time")
-    grid = drift_plots.heatmap(table).axes[0].images[0].get_array()
+    grid = plots.heatmap(table).axes[0].images[0].get_array()
     assert grid.shape == (2, table["window_start"].nunique())
     first = table[table["window_start"] == table["window_start"].min()].set_index("feature_name")
     assert grid[0, 0] == pytest.approx(first.loc["x", "metric_value"] / 0.1)
@@ -80,13 +80,13 @@ def test_heatmap_of_a_drift_monitor_table():
 
 def test_errors_say_what_to_pass():
     with pytest.raises(SchemaMismatchError, match="over_time"):
-        drift_plots.heatmap(TABLE.drop(columns="threshold_value"))
+        plots.heatmap(TABLE.drop(columns="threshold_value"))
     with pytest.raises(SchemaMismatchError, match="bags"):
-        drift_plots.heatmap(TABLE, features=["bags"])
+        plots.heatmap(TABLE, features=["bags"])
     two = pd.concat([TABLE, TABLE.assign(metric_name="population_stability_index")])
     with pytest.raises(ValidationError, match="several metrics"):
-        drift_plots.heatmap(two)
+        plots.heatmap(two)
     with pytest.raises(ValidationError, match="vmax"):
-        drift_plots.heatmap(TABLE, vmax=1)
+        plots.heatmap(TABLE, vmax=1)
     with pytest.raises(ValidationError, match="DataFrame"):
-        drift_plots.heatmap([1, 2])
+        plots.heatmap([1, 2])

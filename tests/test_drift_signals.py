@@ -195,11 +195,11 @@ def test_default_windows_match_the_sdk_table(frequency, interval, expected):
 def test_default_windows_agree_with_the_sdk_itself():
     from azure.ai.ml.entities import RecurrenceTrigger
 
-    from mlcheckup import monitor
+    from mlcheckup import model_monitor
 
     for frequency, interval in (("hour", 2), ("day", 3), ("week", 1), ("month", 2)):
-        schedule = monitor.monitor_schedule("m", emails=["a@example.com"], frequency=frequency, interval=interval,
-                                            signals={"d": monitor.data_drift_signal("azureml:t:1",
+        schedule = model_monitor.monitor_schedule("m", emails=["a@example.com"], frequency=frequency, interval=interval,
+                                            signals={"d": model_monitor.data_drift_signal("azureml:t:1",
                                                                                     production="azureml:p:1")})
         assert isinstance(schedule.trigger, RecurrenceTrigger)
         rest = schedule._to_rest_object().properties.action.monitor_definition.signals["d"].as_dict()

@@ -15,6 +15,7 @@ import pytest
 from matplotlib.colors import to_hex
 
 from mlcheckup import SchemaMismatchError, ValidationError, drift, plots, scenarios
+from mlcheckup.plots._dashboard import BREACH
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +41,7 @@ TABLES = {
 def _red_points(ax) -> list[tuple[float, float]]:
     points = []
     for collection in ax.collections:
-        if to_hex(collection.get_facecolor()[0]) == plots.BREACH:
+        if to_hex(collection.get_facecolor()[0]) == BREACH:
             points += [tuple(p) for p in collection.get_offsets().tolist()]
     return points
 
@@ -223,10 +224,9 @@ def test_a_figure_shows_once_in_a_notebook_however_the_cell_ends(tmp_path, monke
         "digit_grid, then plt.show()": "plots.digit_grid(digits)\nplt.show()",
         "shown again later": "fig",
         "scenario plot, last expression": ("from mlcheckup import scenarios\n"
-                                           "scenarios.plot(scenarios.make('craze', seed=1))"),
-        "scenario plot, then plt.show()": "scenarios.plot(scenarios.make('craze', seed=1))\nplt.show()",
-        "drift heatmap, last expression": ("from mlcheckup import drift_plots\n"
-                                           "drift_plots.heatmap(pd.DataFrame({'window_start': pd.to_datetime("
+                                           "plots.scenario_overview(scenarios.make('craze', seed=1))"),
+        "scenario plot, then plt.show()": "plots.scenario_overview(scenarios.make('craze', seed=1))\nplt.show()",
+        "drift heatmap, last expression": ("plots.heatmap(pd.DataFrame({'window_start': pd.to_datetime("
                                            "['2024-01-01', '2024-01-08']), 'feature_name': 'price', 'metric_name': "
                                            "'normalized_wasserstein_distance', 'metric_value': [0.05, 0.25], "
                                            "'threshold_value': 0.1}))"),

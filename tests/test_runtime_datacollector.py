@@ -160,7 +160,7 @@ def test_an_unreachable_sink_is_the_collectors_error_not_the_notebooks(tmp_path)
 def test_a_sink_error_reaches_collected(tmp_path, monkeypatch):
     """F18: a payload the sink failed to write makes the endpoint's collected() raise, not return less data."""
     from mlcheckup.endpoint import LocalEndpoint
-    from mlcheckup.examples import write_digits_project
+    from mlcheckup.projects import write_digits_project
 
     project = write_digits_project(tmp_path / "digits")
     endpoint = LocalEndpoint(project.score_script, project.model_dir)

@@ -22,7 +22,7 @@ from mlcheckup.appinsights import AppInsightsIngestion
 from mlcheckup.datacollector import DataCollectionWarning, join_collected
 from mlcheckup.endpoint import LocalEndpoint, ScoringError
 from mlcheckup.errors import ServerError, ValidationError
-from mlcheckup.examples import digits_payload
+from mlcheckup.projects import digits_payload
 
 pytestmark = pytest.mark.slow
 N_GOOD = 12

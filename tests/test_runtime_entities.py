@@ -154,17 +154,17 @@ def test_the_collection_names_are_defined_once():
     """F29: model_inputs/model_outputs come from datacollector everywhere."""
     import inspect
 
-    from mlcheckup import datacollector, monitor
+    from mlcheckup import datacollector, model_monitor
     from mlcheckup.endpoint import LocalEndpoint
 
     assert entities.DEFAULT_COLLECTIONS is datacollector.DEFAULT_COLLECTIONS
     assert inspect.signature(LocalEndpoint).parameters["collections"].default is datacollector.DEFAULT_COLLECTIONS
-    assert not hasattr(monitor, "SDK_METRIC_ORDER")  # it was never used
+    assert not hasattr(model_monitor, "SDK_METRIC_ORDER")  # it was never used
 
 
 def test_entities_and_monitor_read_sdk_errors_the_same_way():
     """F27: one private module (_sdk_yaml) digs the schema's complaint out of a hidden error for both."""
-    from mlcheckup import _sdk_yaml, monitor
+    from mlcheckup import _sdk_yaml, model_monitor
 
     try:
         try:
@@ -174,7 +174,7 @@ def test_entities_and_monitor_read_sdk_errors_the_same_way():
     except NotImplementedError as error:
         hidden = error
     assert _sdk_yaml.schema_details(hidden) == {"create_monitor": {"ml_task": ["Not in set."]}}
-    assert monitor.schema_message(hidden) == "create_monitor.ml_task: Not in set."
+    assert model_monitor.schema_message(hidden) == "create_monitor.ml_task: Not in set."
     assert entities._message(hidden) == '{"create_monitor": {"ml_task": ["Not in set."]}}'
     assert entities.quiet_sdk is _sdk_yaml.quiet_sdk
 
@@ -200,7 +200,7 @@ def test_endpoint_and_deployment_yaml_files_load(built, tmp_path):
 
 @pytest.mark.parametrize("name", ["ｄigits-endpoint", "digits-endpoint\n", "dïgits", "12-digits", "ab"])
 def test_names_are_ascii_letters_digits_and_dashes_only(name):
-    from mlcheckup.entities import check_name
+    from mlcheckup._azureml_names import check_name
 
     with pytest.raises(ValidationError, match="3-32 letters"):
         check_name("endpoint", name)

@@ -40,7 +40,7 @@ from mlcheckup.datacollector import (
 )
 from mlcheckup.endpoint import LocalEndpoint
 from mlcheckup.errors import DiskFullError, ServerError, ValidationError
-from mlcheckup.examples import digits_payload
+from mlcheckup.projects import digits_payload
 from mlcheckup.serving import RequestError, parse_rows
 
 TIME = "2026-11-27T14:21:40.469970Z"

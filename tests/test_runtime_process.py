@@ -22,7 +22,7 @@ from mlcheckup.paths import run_dir
 KERNEL = textwrap.dedent("""
     import json, sys, time
     from mlcheckup.endpoint import LocalEndpoint
-    from mlcheckup.examples import write_digits_project
+    from mlcheckup.projects import write_digits_project
     project = write_digits_project(sys.argv[1])
     endpoint = LocalEndpoint(project.score_script, project.model_dir, collections=None).start()
     print(json.dumps({"master": endpoint.pid, "workers": endpoint.worker_pids(),
@@ -140,7 +140,7 @@ def test_stop_all_stops_forgotten_servers_in_reverse_order_whatever_fails(monkey
 def test_a_dropped_endpoint_is_stopped_at_exit(monkeypatch, tmp_path):
     """F2: `LocalEndpoint(...).start()` re-run in a cell drops the old object; stop_all still stops its server."""
     from mlcheckup.endpoint import LocalEndpoint
-    from mlcheckup.examples import write_digits_project
+    from mlcheckup.projects import write_digits_project
 
     monkeypatch.setattr(_lifecycle, "_LIVE", {})
     project = write_digits_project(tmp_path / "digits")

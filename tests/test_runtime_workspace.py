@@ -16,7 +16,7 @@ from mlcheckup import entities
 from mlcheckup.deploy import AzureWorkspace, Deployed, LocalWorkspace
 from mlcheckup.endpoint import ScoringError
 from mlcheckup.errors import ConfigurationError, ValidationError
-from mlcheckup.examples import digits_payload
+from mlcheckup.projects import digits_payload
 from mlcheckup.workspace import MODE_VARIABLE, Mode, connect
 
 

@@ -16,7 +16,7 @@ from scipy import ndimage
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 
-from mlcheckup import ValidationError, scenarios
+from mlcheckup import ValidationError, plots, scenarios
 from mlcheckup.scenarios import AvocadoCraze, SupplyShock, generate_avocado, score_alerts
 
 DAY = pd.Timedelta(days=1)
@@ -408,11 +408,11 @@ def test_make_says_what_was_wrong(kind, options, match):
 
 
 def test_plot_draws_every_panel_a_learner_needs():
-    figure = scenarios.plot(scenarios.make("mixed", seed=1, days=21, requests_per_hour=10))
+    figure = plots.scenario_overview(scenarios.make("mixed", seed=1, days=21, requests_per_hour=10))
     labels = " ".join(ax.get_ylabel() for ax in figure.axes)
     for panel in ("reference centroid", "faulty requests", "accuracy", "latency", "failed requests"):
         assert panel in labels or "share of digits" in labels
-    avocado = scenarios.make("craze", seed=1).plot()
+    avocado = plots.scenario_overview(scenarios.make("craze", seed=1))
     assert len(avocado.axes) == 4
     with pytest.raises(ValidationError, match="needs a Scenario"):
-        scenarios.plot("craze")
+        plots.scenario_overview("craze")

@@ -11,7 +11,7 @@ from runtime_support import project_fixture  # noqa: F401 (pytest fixture)
 
 from mlcheckup._lifecycle import State
 from mlcheckup.errors import ValidationError
-from mlcheckup.examples import digits_payload
+from mlcheckup.projects import digits_payload
 from mlcheckup.tryout import Tryout, function_source, score_script, server_error, write_score_script
 
 PREAMBLE = '''

@@ -36,7 +36,7 @@ import requests
 
 from mlcheckup.appinsights import AppInsightsIngestion, quiet_telemetry
 from mlcheckup.endpoint import LocalEndpoint
-from mlcheckup.examples import digits_payload, write_digits_project
+from mlcheckup.projects import digits_payload, write_digits_project
 
 HERE = Path(__file__).resolve().parent
 README = HERE.parent / "README.md"

@@ -34,7 +34,7 @@ from mlcheckup.alerts import WebhookReceiver
 from mlcheckup.appinsights import AppInsightsIngestion
 from mlcheckup.datacollector import DataCollectorSink, check_collections
 from mlcheckup.endpoint import LocalEndpoint
-from mlcheckup.examples import digits_payload, write_digits_project
+from mlcheckup.projects import digits_payload, write_digits_project
 
 TIME = "2026-11-27T14:21:40.469970Z"
 SINK = {"ce-type": "azureml.inference.model_inputs", "ce-x-request-id": "r", "ce-time": "1795000000",

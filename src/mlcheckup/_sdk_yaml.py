@@ -1,4 +1,4 @@
-"""The azure-ai-ml YAML plumbing shared by :mod:`mlcheckup.entities` and :mod:`mlcheckup.monitor` (private).
+"""The azure-ai-ml YAML plumbing shared by :mod:`mlcheckup.entities` and :mod:`mlcheckup.model_monitor` (private).
 
 * :func:`quiet_sdk` silences the SDK's "experimental class" warnings (nbgrader zeroes a test cell
   that writes to stderr);

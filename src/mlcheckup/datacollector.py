@@ -36,16 +36,24 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._azureml_names import (
+    DEFAULT_COLLECTIONS,
+    MODEL_INPUTS,
+    MODEL_OUTPUTS,
+    check_collections,
+    check_sampling_rate,
+    collection_entry,
+    collector_config,
+)
 from ._loopback import LoopbackService, RequestRefused, load_json
 from ._process import disk_full_error, is_disk_full, path_component, private_opener, session_dir
 from .errors import ValidationError
 
-#: Collections that Azure model monitoring discovers by name.
-MODEL_INPUTS, MODEL_OUTPUTS = "model_inputs", "model_outputs"
-#: What a monitored deployment collects by default.
-DEFAULT_COLLECTIONS = (MODEL_INPUTS, MODEL_OUTPUTS)
+__all__ = ["DEFAULT_COLLECTIONS", "LAYOUT_ROOT", "MODEL_INPUTS", "MODEL_OUTPUTS", "DataCollectionWarning",
+           "DataCollectorSink", "check_collections", "check_sampling_rate", "collection_entry",
+           "collection_folder", "collector_config", "join_collected", "read_collected"]
+
 LAYOUT_ROOT = "modelDataCollector"
-_COLLECTION_NAME = re.compile(r"[A-Za-z0-9_]+", re.ASCII)  # fullmatch: no trailing newline, ASCII only
 _SINK_COLLECTION = re.compile(r"[A-Za-z0-9_-]+", re.ASCII)
 _LOCAL_SCOPE = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers/"
                 "Microsoft.MachineLearningServices/workspaces/local")
@@ -53,71 +61,6 @@ _LOCAL_SCOPE = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGro
 
 class DataCollectionWarning(UserWarning):
     """Collected data was lost on the way to storage (a full Collector queue, no sink, a full disk)."""
-
-
-def check_collections(collections) -> tuple[str, ...]:
-    """The collection names of ``collections`` (a list of names, or the keys of a dict), checked.
-
-    Raises
-    ------
-    ValidationError
-        If ``collections`` is one string (it would be read letter by letter) or a name is not
-        letters, digits and ``_`` (it becomes a folder name).
-    """
-    if isinstance(collections, str | bytes):
-        raise ValidationError(f"collections must be a list of collection names such as {DEFAULT_COLLECTIONS}, "
-                              f"not the string {collections!r} (a string is read letter by letter); "
-                              f"pass ({collections!r},)")
-    try:
-        names = tuple(collections)
-    except TypeError:
-        raise ValidationError(f"collections must be a list of collection names such as {DEFAULT_COLLECTIONS} "
-                              f"(got {type(collections).__name__})") from None
-    bad = [name for name in names if not isinstance(name, str) or not _COLLECTION_NAME.fullmatch(name)]
-    if bad:
-        raise ValidationError(f"collection names are letters, digits and '_' (got {bad}); "
-                              f"e.g. {MODEL_INPUTS!r}, the name score.py's Collector uses")
-    return names
-
-
-def check_sampling_rate(sampling_rate) -> float:
-    """``sampling_rate`` as a float in (0, 1], as Azure's schema requires; else :class:`ValidationError`."""
-    try:
-        rate = float(sampling_rate)
-    except (TypeError, ValueError):
-        rate = float("nan")
-    if isinstance(sampling_rate, bool) or not 0.0 < rate <= 1.0:
-        raise ValidationError(f"sampling_rate must be in (0, 1] (got {sampling_rate!r}); 1.0 collects every request")
-    return rate
-
-
-def collection_entry(enabled: bool = True, sampling_rate: float = 1.0) -> dict:
-    """One collection of the collector config: ``{"enabled": True, "sampleRatePercentage": 100}``."""
-    return {"enabled": bool(enabled), "sampleRatePercentage": round(100 * check_sampling_rate(sampling_rate))}
-
-
-def collector_config(collections, sampling_rate: float = 1.0) -> dict:
-    """The collector config Azure writes for a deployment (``AZUREML_MDC_CONFIG_PATH`` points to it).
-
-    Parameters
-    ----------
-    collections : sequence of str, or dict
-        Names to enable, each at ``sampling_rate``; or ``{name: entry}`` with entries as
-        :func:`collection_entry` makes them (used as given).
-    sampling_rate : float in (0, 1]
-        Share of requests collected.
-
-    Examples
-    --------
-    >>> collector_config(DEFAULT_COLLECTIONS, 0.25)["collections"]["model_inputs"]
-    {'enabled': True, 'sampleRatePercentage': 25}
-    """
-    names = check_collections(collections or ())
-    if isinstance(collections, dict):
-        entries = {name: dict(collections[name]) for name in names}
-    else:
-        entries = {name: collection_entry(True, sampling_rate) for name in names}
-    return {"collections": entries, "runMode": "cloud"}
 
 
 def collection_folder(root: str | os.PathLike, endpoint: str, deployment: str, collection: str) -> Path:

@@ -68,7 +68,7 @@ from .datacollector import (
     check_sampling_rate,
     collector_config,
 )
-from .entities import check_name
+from ._azureml_names import check_name
 from .errors import ServerError, ValidationError
 from .serving import LOST_MARKER
 

@@ -22,19 +22,22 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 
 from . import _sdk_yaml
-from ._sdk_yaml import quiet_sdk
-from .datacollector import (  # DEFAULT_COLLECTIONS: the collections Azure model monitoring finds by name
+from ._azureml_names import (  # DEFAULT_COLLECTIONS: the collections Azure model monitoring finds by name
     DEFAULT_COLLECTIONS,
     check_collections,
+    check_name,
     check_sampling_rate,
     collection_entry,
     collector_config,
 )
+from ._sdk_yaml import quiet_sdk
 from .errors import ValidationError
+
+__all__ = ["DEFAULT_IMAGE", "build_deployment", "build_endpoint", "build_environment", "build_model",
+           "data_collector_config", "load_yaml", "to_yaml", "validate"]
 
 #: Azure ML base image with conda; the conda file adds the inference server and the model's packages.
 DEFAULT_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
@@ -70,7 +73,7 @@ def build_environment(conda_file: str | os.PathLike, *, image: str = DEFAULT_IMA
     conda_file = Path(conda_file)
     if not conda_file.is_file():
         raise ValidationError(f"conda file {conda_file} does not exist; write one listing the scoring packages "
-                              "(mlcheckup.examples.write_digits_project writes conda.yaml)")
+                              "(mlcheckup.projects.write_digits_project writes conda.yaml)")
     return Environment(image=image, conda_file=str(conda_file.resolve()), name=name, version=version)
 
 
@@ -142,14 +145,6 @@ def _data_collector(collections, sampling_rate: float, rolling_rate: str):
             collections={c: DeploymentCollection(enabled="true") for c in collections},  # a string, not a bool
             sampling_rate=float(sampling_rate), rolling_rate=rolling_rate.lower(),
         )
-
-
-def check_name(kind: str, name: str) -> None:
-    """Raise :class:`ValidationError` unless ``name`` is a valid Azure ML endpoint/deployment name."""
-    # ASCII only, and fullmatch: str.isalnum() passes full-width letters, and $ would pass a trailing newline
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{2,31}", name):
-        raise ValidationError(f"{kind} name must be 3-32 letters, digits or '-', starting with a letter "
-                              f"(got {name!r}); e.g. 'digits-endpoint'")
 
 
 def data_collector_config(deployment) -> dict:

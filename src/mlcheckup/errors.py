@@ -40,6 +40,10 @@ class SchemaMismatchError(ValidationError):
     """Two tables that must share columns (reference and production, say) do not."""
 
 
+class MonitorConfigError(ValidationError):
+    """A monitor definition that Azure ML would reject, or silently change."""
+
+
 class CheckFailed(MlCheckupError, AssertionError):
     """A check in a notebook test cell failed; the message says what and how to fix it."""
 

@@ -2,7 +2,7 @@
 
 This module runs *inside* ``azureml-inference-server-http``, locally and in an Azure ML
 deployment, so it depends only on the standard library, numpy and what the inference image
-already has. :func:`mlcheckup.examples.write_digits_project` copies it next to ``score.py`` as
+already has. :func:`mlcheckup.projects.write_digits_project` copies it next to ``score.py`` as
 ``mlcheckup_serving.py``, so the same folder deploys to Azure unchanged.
 
 **The error contract.** The server turns any exception in ``run()`` into an HTTP 500 with a

@@ -9,7 +9,7 @@ shifted, how strongly, for what share of traffic). Nothing is downloaded and not
   kinds are weekly rows of a synthetic avocado market.
 * ``score_alerts(incidents, alerts, period=...)`` (or ``scenario.score(alerts)``): detection
   delay per incident, missed incidents, false alarms per week, as an :class:`AlertScore`.
-* ``plot(scenario)`` (or ``scenario.plot()``): the picture a learner should see.
+* :func:`mlcheckup.plots.scenario_overview` draws the picture a learner should see.
 * ``load_avocado()``, ``split_avocado()``, ``generate_avocado()``, ``avocado_price_model()``:
   the bundled avocado market, its generator and a price model to monitor.
 * ``digits_reference()``: the reference (training) digits shared by every digits scenario.
@@ -45,8 +45,7 @@ from ._avocado import (
 )
 from ._digits import FAULTS, PIXEL_COLUMNS, digits_reference
 from ._kinds import KINDS, make
-from ._plotting import plot
-from ._scenario import INCIDENT_COLUMNS, Incident, Reference, Scenario, Window
+from ._scenario import INCIDENT_COLUMNS, Incident, Scenario, StreamWindow, TrainingData
 from ._scoring import AlertScore, score_alerts
 
 __all__ = [
@@ -62,16 +61,15 @@ __all__ = [
     "AlertScore",
     "AvocadoCraze",
     "Incident",
-    "Reference",
     "Scenario",
+    "StreamWindow",
     "SupplyShock",
-    "Window",
+    "TrainingData",
     "avocado_price_model",
     "digits_reference",
     "generate_avocado",
     "load_avocado",
     "make",
-    "plot",
     "score_alerts",
     "split_avocado",
 ]

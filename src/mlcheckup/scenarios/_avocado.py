@@ -25,8 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ValidationError
-from ._digits import child_rng
-from ._scenario import Incident
+from ._scenario import Incident, child_rng
 
 #: (region, region_code, conventional avocados sold per week, organic share, price offset in USD)
 REGIONS = (

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import _images, _traffic
-from ._scenario import Incident, Reference, Scenario, incident_table
+from ._scenario import Incident, Scenario, TrainingData, child_rng, incident_table
 
 #: Names of the 64 pixel columns, as in ``sklearn.datasets.load_digits().feature_names``.
 PIXEL_COLUMNS = tuple(f"pixel_{row}_{col}" for row in range(8) for col in range(8))
@@ -26,11 +26,6 @@ REFERENCE_SHARE = 0.6
 _SPLIT_SEED = 20240304
 #: Quality faults a digits stream can carry.
 FAULTS = ("nan", "wrong-length", "out-of-range", "constant")
-
-
-def child_rng(seed: int, *path: int) -> np.random.Generator:
-    """An independent generator for one part of a scenario, so parts never share draws."""
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=path))
 
 
 @functools.lru_cache(maxsize=1)
@@ -53,7 +48,7 @@ def _split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return tuple(parts)
 
 
-def digits_reference() -> Reference:
+def digits_reference() -> TrainingData:
     """The reference (training) digits: 60 % of each class of ``load_digits``, fixed for ever.
 
     The same for every scenario and seed, so a model trained once serves every stream.
@@ -66,7 +61,7 @@ def digits_reference() -> Reference:
     """
     X, y, _, _ = _split()
     table = pd.DataFrame(X, columns=list(PIXEL_COLUMNS)).assign(label=y)
-    return Reference(X=X.copy(), y=y.copy(), table=table)
+    return TrainingData(X=X.copy(), y=y.copy(), table=table)
 
 
 def production_pool() -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ import pandas as pd
 from ..errors import ValidationError
 from . import _avocado, _digits
 from ._images import IMAGE_EFFECTS
-from ._scenario import Incident, Reference, Scenario, incident_table
+from ._scenario import Incident, Scenario, TrainingData, child_rng, incident_table
 
 #: First instant of every digits stream: a Monday.
 DIGITS_START = pd.Timestamp("2024-03-04")
@@ -38,7 +38,7 @@ def _when(stamp: pd.Timestamp) -> str:
 
 def _fraction_onset(seed: int, start: pd.Timestamp, end: pd.Timestamp, low: float, high: float) -> pd.Timestamp:
     """A seeded time between ``low`` and ``high`` of the way from ``start`` to ``end``, to the hour."""
-    share = low + (high - low) * _digits.child_rng(seed, 9).random()
+    share = low + (high - low) * child_rng(seed, 9).random()
     return (start + share * (end - start)).floor("h")
 
 
@@ -233,7 +233,7 @@ def _slots(seed: int, start, end, durations: list[pd.Timedelta], office: list[bo
 
     An incident marked in ``office`` starts in office hours, when there is traffic to show it.
     """
-    rng = _digits.child_rng(seed, 9, 1)
+    rng = child_rng(seed, 9, 1)
     width = (end - start) / len(durations)
     order = rng.permutation(len(durations))
     office = office or [False] * len(durations)
@@ -262,7 +262,7 @@ def latency(seed, *, severity=1.8, share=1.0, onset=None, outage_minutes=60, out
     start, end, onset = _span(seed, onset, start, days, 0.4, 0.7)
     incidents = [slowdown(onset, end, float(severity), _share("share", share))]
     if outage_minutes:
-        down = _pick_hour(_digits.child_rng(seed, 9, 3), start + 0.3 * (onset - start), onset - pd.Timedelta(hours=2),
+        down = _pick_hour(child_rng(seed, 9, 3), start + 0.3 * (onset - start), onset - pd.Timedelta(hours=2),
                           office=True)
         incidents.append(outage(down, down + pd.Timedelta(minutes=outage_minutes), _share("outage_rate", outage_rate)))
     description = "Endpoint health: " + " ".join(item.description for item in sorted(incidents, key=lambda i: i.start))
@@ -291,7 +291,7 @@ def mixed(seed, *, incidents=5, quiet_days=5, start=DIGITS_START, days=28, reque
             f"{incidents} incidents need at least {3 * incidents} days after the {quiet_days} quiet days, "
             f"got days={days}; pass more days or fewer incidents"
         )
-    rng = _digits.child_rng(seed, 9, 2)
+    rng = child_rng(seed, 9, 2)
     chosen = sorted(rng.choice(len(_MIXED_MENU), size=incidents, replace=False))
     durations = [_MIXED_MENU[item][0] for item in chosen]
     onsets = _slots(seed, start + pd.Timedelta(days=quiet_days), end, durations, [_MIXED_MENU[item][1] for item in chosen])
@@ -314,7 +314,7 @@ def _market(kind, seed, market, incident: Incident, affected_rows: np.ndarray, d
         kind=kind, seed=seed, dataset="avocado", description=description,
         X=production[features], y=production[target], stream=production,
         truth=pd.DataFrame({"incidents": marks}), incidents=incident_table([incident]),
-        reference=Reference(X=reference[features], y=reference[target], table=reference),
+        reference=TrainingData(X=reference[features], y=reference[target], table=reference),
         start=_avocado.PRODUCTION_START, end=market["date"].max() + pd.Timedelta(days=7), params=params,
     )
 
@@ -323,7 +323,7 @@ def _sunday_onset(seed, onset, low: str, high: str) -> pd.Timestamp:
     if onset is not None:
         return _avocado.as_sunday(onset)
     sundays = pd.date_range(low, high, freq="W-SUN")
-    return sundays[int(_digits.child_rng(seed, 9).integers(len(sundays)))]
+    return sundays[int(child_rng(seed, 9).integers(len(sundays)))]
 
 
 def craze(seed, *, onset=None, weeks=52, severity=1.3, price_boost=1.2, slope=0.3) -> Scenario:

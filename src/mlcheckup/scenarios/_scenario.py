@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ValidationError
+from ._scoring import score_alerts
 
 #: Columns of every incident table, in order.
 INCIDENT_COLUMNS = (
@@ -27,6 +28,11 @@ INCIDENT_COLUMNS = (
 )
 PATTERNS = ("gradual", "sudden", "recurring")
 SHIFTS = ("covariate", "prior", "concept", "quality", "latency", "errors")
+
+
+def child_rng(seed: int, *path: int) -> np.random.Generator:
+    """An independent generator for one part of a scenario, so parts never share draws."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=path))
 
 
 @dataclass(frozen=True)
@@ -100,7 +106,7 @@ def incident_table(incidents: Iterable[Incident]) -> pd.DataFrame:
 
 
 @dataclass(frozen=True, repr=False)
-class Reference:
+class TrainingData:
     """The reference data: what the model was trained on, and what drift is measured against.
 
     Attributes
@@ -119,11 +125,11 @@ class Reference:
     table: pd.DataFrame
 
     def __repr__(self) -> str:
-        return f"Reference({len(self.table)} rows × {self.table.shape[1]} columns)"
+        return f"TrainingData({len(self.table)} rows × {self.table.shape[1]} columns)"
 
 
 @dataclass(frozen=True, repr=False)
-class Window:
+class StreamWindow:
     """One time window of a scenario's production stream (see :meth:`Scenario.windows`)."""
 
     start: pd.Timestamp
@@ -137,7 +143,7 @@ class Window:
         return len(self.rows)
 
     def __repr__(self) -> str:
-        return f"Window({self.start} to {self.end}, {len(self)} rows)"
+        return f"StreamWindow({self.start} to {self.end}, {len(self)} rows)"
 
 
 def _take(data: Any, rows: np.ndarray) -> Any:
@@ -177,7 +183,7 @@ class Scenario:
         and, for digits, ``drawn_class`` (what the image shows) and ``fault``.
     incidents : pandas.DataFrame
         The answer key per incident, columns :data:`INCIDENT_COLUMNS`.
-    reference : Reference
+    reference : TrainingData
         The reference (training) data.
     start, end : pandas.Timestamp
         The stream covers ``start <= timestamp < end``.
@@ -194,7 +200,7 @@ class Scenario:
     stream: pd.DataFrame
     truth: pd.DataFrame
     incidents: pd.DataFrame
-    reference: Reference
+    reference: TrainingData
     start: pd.Timestamp
     end: pd.Timestamp
     params: Mapping[str, Any]
@@ -219,7 +225,7 @@ class Scenario:
             f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}, incidents={len(self.incidents)})"
         )
 
-    def windows(self, freq: str = "1D") -> list[Window]:
+    def windows(self, freq: str = "1D") -> list[StreamWindow]:
         """Split the stream into consecutive windows of length ``freq`` (a pandas frequency).
 
         Windows are aligned on :attr:`start`; every window is returned, empty ones included, so
@@ -239,7 +245,7 @@ class Scenario:
         windows = []
         for left, right, lo, hi in zip(edges[:-1], edges[1:], cuts[:-1], cuts[1:], strict=True):
             rows = np.arange(lo, hi)
-            windows.append(Window(left, right, rows, _take(self.X, rows), _take(self.y, rows), self.stream.iloc[lo:hi]))
+            windows.append(StreamWindow(left, right, rows, _take(self.X, rows), _take(self.y, rows), self.stream.iloc[lo:hi]))
         return windows
 
     def payloads(self) -> list[list[float]]:
@@ -267,12 +273,4 @@ class Scenario:
 
     def score(self, alerts: Any, *, grace: Any = None):
         """Score alert times against this scenario's incidents (see :func:`score_alerts`)."""
-        from ._scoring import score_alerts
-
         return score_alerts(self.incidents, alerts, period=(self.start, self.end), grace=grace)
-
-    def plot(self, **options: Any):
-        """Draw the scenario as a learner would see it (see :func:`mlcheckup.scenarios.plot`)."""
-        from ._plotting import plot
-
-        return plot(self, **options)

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import drift
-from .drift.importance import attribution_drift, feature_importance, top_features
-from .drift.thresholds import past_threshold
-from .errors import ValidationError
-from .monitor import MonitorConfigError, _sent, validate
+from .. import drift
+from ..drift.importance import attribution_drift, feature_importance, top_features
+from ..drift.thresholds import past_threshold
+from ..errors import MonitorConfigError, ValidationError
+from ._sdk import sent_rows, validate
 
 _KINDS = {"DataDrift": "data_drift", "PredictionDrift": "prediction_drift", "DataQuality": "data_quality",
           "FeatureAttributionDrift": "feature_attribution_drift"}
@@ -149,7 +149,7 @@ class LocalSignal:
 def local_signals(schedule, *, skip_unsupported: bool = False) -> dict[str, LocalSignal]:
     """The signals of a schedule as :class:`LocalSignal` objects, ready to run on local data.
 
-    The schedule is validated first (:func:`mlcheckup.monitor.validate`), with Azure's default
+    The schedule is validated first (:func:`validate`), with Azure's default
     signals filled in if it has none. Data drift, prediction drift, data quality and feature
     attribution drift run here; the others (:data:`UNSUPPORTED`) do not.
 
@@ -166,10 +166,9 @@ def local_signals(schedule, *, skip_unsupported: bool = False) -> dict[str, Loca
 
     Examples
     --------
-    >>> from mlcheckup import monitor
-    >>> schedule = monitor.monitor_schedule(
+    >>> schedule = monitor_schedule(
     ...     "m", emails=["a@example.com"], frequency="week",
-    ...     signals={"drift": monitor.data_drift_signal("azureml:train:1", categorical=("pearsons_chi_squared_test", 0.01))})
+    ...     signals={"drift": data_drift_signal("azureml:train:1", categorical=("pearsons_chi_squared_test", 0.01))})
     >>> signal = local_signals(schedule)["drift"]
     >>> signal.categorical, signal.production_window
     ({'pearsons_chi_squared_test': 0.01}, 'P7D')
@@ -193,7 +192,7 @@ def local_signals(schedule, *, skip_unsupported: bool = False) -> dict[str, Loca
     interval = int(getattr(trigger, "interval", 1) or 1)
     default_size = drift.default_windows(frequency, interval).production_size
     thresholds: dict[str, dict] = {}
-    for name, kind, data_type, metric, value in _sent(loaded):
+    for name, kind, data_type, metric, value in sent_rows(loaded):
         if kind in _KINDS:
             per_type = thresholds.setdefault(name, {"Numerical": {}, "Categorical": {}})
             per_type[data_type or "Numerical"][metric] = value

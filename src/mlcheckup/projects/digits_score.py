@@ -11,7 +11,7 @@ online deployment. It shows the three things a monitored model does besides pred
   ``LowConfidencePrediction`` one when the model hesitates), a ``predict`` span (the
   ``dependencies`` table) and a ``predictions`` counter per digit (``customMetrics``).
 
-Written by mlcheckup.examples.write_digits_project. Taught in lessons 02 and 05.
+Written by mlcheckup.projects.write_digits_project. Taught in lessons 02 and 05.
 """
 
 import os

@@ -9,17 +9,11 @@
 * :func:`digit_grid` shows rows of 8×8 digits, each captioned with its true label, and with the
   model's answer in red when it is wrong.
 
-Figures are made through pyplot, so that a notebook shows them exactly once however the cell
-ends: with ``plt.show()`` (as lesson 01 does), as the cell's last expression (the figure then
-leaves pyplot as it is displayed, so the inline backend does not show it a second time), or
-assigned to a name. A script saves them with ``fig.savefig``.
-
 Taught in lesson 01 (§1, §2 and §3.5); later lessons reuse it.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,9 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import SchemaMismatchError, ValidationError
-
-__all__ = ["Metric", "dashboard", "digit_grid", "incident_spans"]
+from ..errors import SchemaMismatchError, ValidationError
+from ._figure import shown_once_figure
 
 LINE = "#1f77b4"
 BREACH = "#d62728"
@@ -85,29 +78,12 @@ class Metric:
         The comparison is Azure's, in float32 (:func:`mlcheckup.drift.thresholds.past_threshold`),
         so a dashboard marks exactly the windows a monitor would alert on.
         """
-        from .drift.thresholds import past_threshold  # here: importing plots stays light
+        from ..drift.thresholds import past_threshold  # here: importing plots stays light
 
         values = np.asarray(values, dtype=float)
         if self.threshold is None:
             return np.zeros(values.shape, dtype=bool)
         return past_threshold(values, self.threshold, self.breach)
-
-
-@functools.cache
-def _shown_once():
-    """A Figure class whose display in IPython also closes it in pyplot (made on first use)."""
-    from matplotlib.figure import Figure
-
-    class ShownOnceFigure(Figure):
-        """A pyplot figure that IPython shows once, even as a cell's last expression."""
-
-        def _repr_mimebundle_(self, include=None, exclude=None):
-            import matplotlib.pyplot as plt
-
-            plt.close(self)  # displayed now: the inline backend must not show it again at the end of the cell
-            return None  # the usual image formatters then render it
-
-    return ShownOnceFigure
 
 
 def _as_metric(metric: Metric | str) -> Metric:
@@ -199,7 +175,7 @@ def dashboard(
     title_lines = max((metric.label or metric.column).count("\n") + 1 for metric in metrics)
     header = 0.38 + 0.14 * title_lines                                       # inches
     fig, axes = plt.subplots(len(tables), len(metrics), figsize=(width, header + 0.2 + row_height * len(tables)),
-                             sharex=True, sharey="col", squeeze=False, FigureClass=_shown_once())
+                             sharex=True, sharey="col", squeeze=False, FigureClass=shown_once_figure())
     for row, (name, table) in enumerate(tables.items()):
         for col, metric in enumerate(metrics):
             ax = axes[row, col]
@@ -351,7 +327,7 @@ def digit_grid(
     n_cols = max(len(images) for images, _, _ in checked.values()) + gap
     cmap = plt.get_cmap("gray_r").with_extremes(bad=MISSING)
     fig = plt.figure(figsize=(width, 0.35 + 0.75 * len(checked) + (0.25 if group_titles else 0)),
-                     FigureClass=_shown_once())
+                     FigureClass=shown_once_figure())
     grid = fig.add_gridspec(len(checked), n_cols, left=0.17, right=0.99, bottom=0.02,
                             top=1 - (0.45 if group_titles else 0.2) / fig.get_figheight(), wspace=0.15, hspace=0.45)
     for row, (name, (images, labels, answers)) in enumerate(checked.items()):

@@ -6,9 +6,6 @@ that distances and tests, numerical and categorical features, share one colour s
 alarm line is 1: for a distance the ratio is ``value / threshold``, for a p-value (a breach is a
 value *below* the threshold) it is ``threshold / value``. Red cells breach, blue cells do not.
 
-The figure is made through pyplot and shows exactly once in a notebook however the cell ends
-(``plt.show()``, last expression, or assigned), as the figures of :mod:`mlcheckup.plots` do.
-
 Taught in lesson 04, §1 and §5.
 """
 
@@ -19,11 +16,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .drift import P_VALUE_METRICS
-from .errors import SchemaMismatchError, ValidationError
-from .plots import _shown_once
-
-__all__ = ["breach_ratio", "heatmap"]
+from ..drift import P_VALUE_METRICS
+from ..errors import SchemaMismatchError, ValidationError
+from ._figure import shown_once_figure
 
 COLUMNS = ("window_start", "feature_name", "metric_name", "metric_value", "threshold_value")
 
@@ -136,7 +131,7 @@ def heatmap(
     if not vmax > 1:
         raise ValidationError(f"vmax must be above 1, the breach line (got {vmax!r})")
     starts = pd.DatetimeIndex(grid.columns)
-    fig, ax = plt.subplots(figsize=(width, 1.2 + 0.26 * len(grid)), FigureClass=_shown_once())
+    fig, ax = plt.subplots(figsize=(width, 1.2 + 0.26 * len(grid)), FigureClass=shown_once_figure())
     cmap = plt.get_cmap("RdBu_r").with_extremes(bad="#dddddd")
     # A log scale centred on the threshold: half and twice the threshold are equally far from white,
     # and equal steps on the colour bar are equal ratios. Ratios beyond [1/vmax, vmax] take the end colours.

@@ -1,4 +1,4 @@
-"""The course's running example: a digits classifier ready to deploy, locally or to Azure.
+"""The digits project: a digits classifier ready to deploy, locally or to Azure.
 
 :func:`write_digits_project` writes a deployable folder (the *code* of a deployment and its
 model), trained on scikit-learn's bundled ``load_digits`` (nothing is downloaded)::
@@ -70,8 +70,11 @@ def write_digits_project(folder: str | os.PathLike | None = None, *, retrain: bo
 
     Examples
     --------
-    >>> project = write_digits_project()                     # doctest: +SKIP
-    >>> endpoint = LocalEndpoint(project.score_script, project.model_dir)
+    >>> from mlcheckup.endpoint import LocalEndpoint
+    >>> project = write_digits_project()
+    >>> endpoint = LocalEndpoint(project.score_script, project.model_dir)   # doctest: +SKIP
+    >>> sorted(path.name for path in project.folder.iterdir())
+    ['conda.yaml', 'mlcheckup_serving.py', 'model', 'score.py']
 
     Taught in lesson 02.
     """

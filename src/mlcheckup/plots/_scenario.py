@@ -1,4 +1,4 @@
-"""Pictures of scenarios: what a learner should see before building a monitor.
+"""Pictures of scenarios (:func:`scenario_overview`): what a learner should see before building a monitor.
 
 Every figure shares one grammar: time runs left to right, each incident is a shaded band
 coloured by what shifted (legend at the top), and the panels show what a monitor could measure
@@ -7,7 +7,7 @@ accuracy of a model trained on the reference data, latency and errors. Digits fi
 with a strip of example images before and during the first incident.
 
 Returns a :class:`matplotlib.figure.Figure`, which a notebook displays once, as a cell's last
-expression or with ``plt.show()`` (the same figure class as :mod:`mlcheckup.plots`).
+expression or with ``plt.show()``.
 """
 
 from __future__ import annotations
@@ -17,21 +17,14 @@ import re
 import numpy as np
 import pandas as pd
 
-from ._scenario import Scenario
+from ..errors import ValidationError
+from ..scenarios import AVOCADO_FEATURES, KINDS, Scenario, avocado_price_model
+from ._figure import new_figure
 
 SHIFT_COLOURS = {
     "covariate": "#e69f00", "prior": "#009e73", "concept": "#cc79a7",
     "quality": "#d62728", "latency": "#0072b2", "errors": "#333333",
 }
-
-
-def _new_figure(width: float, height: float):
-    """A pyplot figure that a notebook shows once, however the cell ends (see :mod:`mlcheckup.plots`)."""
-    import matplotlib.pyplot as plt
-
-    from ..plots import _shown_once
-
-    return plt.figure(figsize=(width, height), FigureClass=_shown_once())
 
 
 def _digits_model(scenario: Scenario):
@@ -130,7 +123,7 @@ def _plot_digits(scenario: Scenario, freq: str | None):
     freq = freq or ("1h" if scenario.kind == "latency" else "6h")
     panels = _digits_panels(scenario, freq)
     images = scenario.kind not in ("latency", "mixed")
-    fig = _new_figure(9, 1.2 + 1.45 * len(panels) + (1.1 if images else 0))
+    fig = new_figure(9, 1.2 + 1.45 * len(panels) + (1.1 if images else 0))
     heights = ([0.75] if images else []) + [1.0] * len(panels)
     grid = fig.add_gridspec(len(heights), 1, height_ratios=heights, hspace=0.35, left=0.13, right=0.97,
                             top=1 - 0.7 / fig.get_figheight(), bottom=0.45 / fig.get_figheight())
@@ -154,23 +147,19 @@ def _plot_digits(scenario: Scenario, freq: str | None):
 
 
 def _title(fig, scenario: Scenario) -> None:
-    from ._kinds import KINDS
-
     fig.suptitle(f"make({scenario.kind!r}, seed={scenario.seed}) — {KINDS[scenario.kind]}", fontsize=10, x=0.02,
                  y=1 - 0.08 / fig.get_figheight(), ha="left", va="top")
     _legend(fig, scenario.incidents)
 
 
 def _plot_avocado(scenario: Scenario):
-    from ._avocado import AVOCADO_FEATURES, avocado_price_model
-
     market = pd.concat([scenario.reference.table, scenario.stream], ignore_index=True)
     features = list(AVOCADO_FEATURES)
     model = avocado_price_model().fit(scenario.reference.X, scenario.reference.y)
     market["error"] = (model.predict(market[features]) - market["average_price"]).abs()
     weekly = market.groupby(["date", "type"]).agg(price=("average_price", "mean"))
     volume = market.groupby("date")["total_volume"].sum() / 1e6
-    fig = _new_figure(10, 6.4)
+    fig = new_figure(10, 6.4)
     grid = fig.add_gridspec(2, 2, width_ratios=[2.2, 1], hspace=0.3, wspace=0.28, left=0.08, right=0.98, top=0.88, bottom=0.08)
     price_ax = fig.add_subplot(grid[0, 0])
     error_ax = fig.add_subplot(grid[1, 0], sharex=price_ax)
@@ -217,7 +206,7 @@ def _relation(ax, scenario: Scenario, market: pd.DataFrame) -> None:
     ax.legend(fontsize=7, frameon=False, markerscale=3)
 
 
-def plot(scenario: Scenario, *, freq: str | None = None):
+def scenario_overview(scenario: Scenario, *, freq: str | None = None):
     """Draw a scenario as a learner would see it: the data over time, incidents shaded.
 
     Parameters
@@ -234,15 +223,13 @@ def plot(scenario: Scenario, *, freq: str | None = None):
 
     Examples
     --------
-    >>> from mlcheckup import scenarios
-    >>> figure = scenarios.plot(scenarios.make("prior", seed=0, days=7))
+    >>> from mlcheckup import plots, scenarios
+    >>> figure = plots.scenario_overview(scenarios.make("prior", seed=0, days=7))
     >>> [ax.get_ylabel().split("\\n")[0] for ax in figure.axes if ax.get_ylabel()]
     ['distance to nearest', 'share of digits', 'accuracy of the']
     """
     if not isinstance(scenario, Scenario):
-        from ..errors import ValidationError
-
         raise ValidationError(
-            f"plot() needs a Scenario, got {type(scenario).__name__}; make one with scenarios.make(kind, seed=...)"
+            f"scenario_overview() needs a Scenario, got {type(scenario).__name__}; make one with scenarios.make(kind, seed=...)"
         )
     return _plot_avocado(scenario) if scenario.dataset == "avocado" else _plot_digits(scenario, freq)
