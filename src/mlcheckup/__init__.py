@@ -14,8 +14,8 @@ from .errors import (
     ServerError,
     ValidationError,
 )
-from .paths import course_root, datasets_dir, run_dir
 from .mode import Mode, detect_mode
+from .paths import course_root, datasets_dir, run_dir
 
 __version__ = "0.1.0"
 
