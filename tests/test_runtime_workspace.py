@@ -226,7 +226,7 @@ def test_querying_a_workspace_starts_no_server(tmp_path):
         assert frame.empty and list(frame.columns) == ["name", "resultCode"]
         assert workspace._app_insights is None
     finally:
-        workspace.close()
+        workspace.stop()
 
 
 def _blue_and_green(project, **options):

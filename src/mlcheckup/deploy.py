@@ -27,13 +27,16 @@ import json
 import tempfile
 from pathlib import Path
 
+from . import _validate
 from ._lifecycle import State
 from ._process import session_dir
 from .appinsights import AppInsightsIngestion, create_store, read_store
 from .datacollector import MODEL_INPUTS
-from .endpoint import LocalEndpoint, ScoringError, _whole
+from .endpoint import LocalEndpoint, ScoringError
 from .errors import ConfigurationError, ValidationError
 from .mode import Mode
+
+__all__ = ["AzureWorkspace", "Deployed", "LocalWorkspace"]
 
 
 def _workspaces() -> Path:
@@ -48,23 +51,17 @@ def _check_pair(endpoint, deployment) -> None:
                               f"not {endpoint.name!r}; build it with endpoint_name={endpoint.name!r}")
 
 
-def _percent(what: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) or not 0 <= value <= 100:
-        raise ValidationError(f"{what} must be a whole percentage from 0 to 100 (got {value!r})")
-    return int(value)
-
-
 def _check_traffic(traffic) -> int | dict[str, int] | None:
     """A ``traffic`` argument: None, a share for the deployment, or ``{deployment: share}`` summing to 100."""
     if traffic is None:
         return None
     if isinstance(traffic, dict):
-        shares = {str(name): _percent(f"traffic[{name!r}]", share) for name, share in traffic.items()}
+        shares = {str(name): _validate.percent(f"traffic[{name!r}]", share) for name, share in traffic.items()}
         if sum(shares.values()) != 100:
             raise ValidationError(f"traffic shares must sum to 100 (got {sum(shares.values())}: {shares}); "
                                   "Azure refuses an endpoint whose traffic does not")
         return shares
-    return _percent("traffic", traffic)
+    return _validate.percent("traffic", traffic)
 
 
 def _split(total: int, weights: dict[str, int]) -> dict[str, int]:
@@ -271,8 +268,13 @@ class LocalWorkspace:
             create_store(path)
         return read_store(path, sql, params)
 
-    def close(self) -> None:
-        """Stop every local endpoint and the App Insights ingestion."""
+    def stop(self) -> None:
+        """Stop what this workspace started here: every local endpoint and the App Insights ingestion.
+
+        ``stop()`` is the verb of everything that runs on this machine (services, endpoints, this
+        workspace); ``teardown()`` removes a deployment or an endpoint (here: stops its server; in
+        Azure: deletes it, which ends its billing).
+        """
         for name in list(self._endpoints):
             self.teardown(name)
         if self._app_insights is not None:
@@ -282,7 +284,7 @@ class LocalWorkspace:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self.close()
+        self.stop()
 
 
 class AzureWorkspace:
@@ -331,7 +333,7 @@ class AzureWorkspace:
         traffic = _check_traffic(traffic)
         if workers is not None:
             deployment.environment_variables = {**(deployment.environment_variables or {}),
-                                                "WORKER_COUNT": str(_whole("workers", workers, 1, None, "of at least 1"))}
+                                                "WORKER_COUNT": str(_validate.whole("workers", workers, 1, words="of at least 1"))}
         current = self._live_traffic(endpoint.name)
         routed = _new_traffic(current, deployment.name, traffic)  # refused here, before anything changes
         endpoint.traffic = current  # the endpoint update must not route to deployments not yet there

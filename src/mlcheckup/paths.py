@@ -12,6 +12,8 @@ from pathlib import Path
 
 from .errors import ConfigurationError
 
+__all__ = ["RUN_DIR_VARIABLE", "RUN_FOLDER", "course_root", "datasets_dir", "run_dir"]
+
 #: Name of the ignored folder where servers, collected data and telemetry of a run are written.
 RUN_FOLDER = ".mlcheckup"
 #: Environment variable that moves the run folder elsewhere (the test suite points it at a temp folder).

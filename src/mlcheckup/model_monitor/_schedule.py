@@ -9,7 +9,7 @@ from .. import _sdk_yaml
 from ..datacollector import MODEL_INPUTS, MODEL_OUTPUTS
 from ..drift.windows import check_frequency
 from ..errors import MonitorConfigError
-from ._vocabulary import _EMAIL, INSTANCE_TYPES, ML_TASKS, RUNTIME_VERSIONS, WEEK_DAYS
+from ._vocabulary import EMAIL_PATTERN, INSTANCE_TYPES, ML_TASKS, RUNTIME_VERSIONS, WEEK_DAYS
 
 
 # --- schedule -------------------------------------------------------------------------------
@@ -22,7 +22,7 @@ def _check_emails(emails) -> list[str]:
             "emails is empty: without AlertNotification(emails=[...]) Azure fails with "
             "\"The value for '.emails' is missing\"; pass at least one address"
         )
-    bad = [e for e in emails if not isinstance(e, str) or not _EMAIL.match(e)]
+    bad = [e for e in emails if not isinstance(e, str) or not EMAIL_PATTERN.match(e)]
     if bad:
         raise MonitorConfigError(f"these are not email addresses: {bad}")
     return emails

@@ -19,4 +19,4 @@ DEFAULT_SIGNALS = {
     "data-quality-signal": "data quality on model_inputs, all features: null_value_rate, "
                            "data_type_error_rate, out_of_bounds_rate 0.0 (both types)",
 }
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

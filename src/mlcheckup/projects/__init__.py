@@ -9,7 +9,14 @@ A project folder deploys unchanged locally (the inference server) and to Azure M
 (``*_score.py``) are copied into a project as ``score.py``; they are not modules of this package.
 """
 
-from .digits import N_TRAIN, DigitsProject, conda_environment, digits_payload, load_digits_data, write_digits_project
+from ._digits import (
+           N_TRAIN,
+           DigitsProject,
+           conda_environment,
+           digits_payload,
+           load_digits_data,
+           write_digits_project,
+)
 
 __all__ = ["N_TRAIN", "DigitsProject", "conda_environment", "digits_payload", "load_digits_data",
            "write_digits_project"]
