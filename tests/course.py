@@ -115,6 +115,10 @@ class ScratchCourse:
             nb = gb.find_submission_notebook(lesson, lesson, student)
             return {g.name: (float(g.score), float(g.max_score)) for g in nb.grades}
 
+    def executed(self, student: str, lesson: str):
+        """The notebook as nbgrader ran it for ``student``, outputs included."""
+        return nbformat.read(self.root / "autograded" / student / lesson / f"{lesson}.ipynb", as_version=4)
+
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
 

@@ -5,6 +5,11 @@ submissions per lesson, in one nbgrader run: the solution, the untouched release
 half of the answers replaced by plausible wrong ones (odd-numbered exercises wrong, then
 even-numbered ones). In those two, every *right* answer is also noisy: each function it defines
 warns and writes to stderr whenever it is called, and must still earn every point.
+
+The same runs prove every notebook runs, with the rules of ``conftest.py``: the solution's cells
+raise nothing and write nothing to stderr; the release's cells fail only where an exercise is
+still its stub. So ``make test`` executes each notebook through nbgrader only; ``pytest solutions
+notebooks`` runs them through nbval (CI does, on its second Python).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import nbformat
 import pytest
 
+from conftest import STUB_ERRORS
 from course import (
     LESSONS,
     RELEASE,
@@ -123,6 +129,45 @@ def test_blank_release_gets_zero(graded, lesson):
     scores = graded(lesson).scores("blank")
     earned = {gid: s for gid, s in scores.items() if s[0] > 0}
     assert scores and not earned, f"the untouched release earns points in {earned}"
+
+
+def _problems(nb, allowed_errors=frozenset(), stderr=True) -> list[str]:
+    """One line per cell that raised an error not in ``allowed_errors`` (or, if ``stderr``, wrote to stderr)."""
+    found = []
+    for number, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error" and out.get("ename") not in allowed_errors:
+                found.append(f"cell {number} raised {out.get('ename')}: {out.get('evalue', '')[:300]}")
+            elif stderr and out.get("output_type") == "stream" and out.get("name") == "stderr" and out["text"].strip():
+                found.append(f"cell {number} wrote to stderr (nbgrader zeroes a test cell for this): {out['text'][:300]}")
+    return found
+
+
+def test_an_executed_notebook_is_read_for_errors_and_stderr():
+    """The two checks above can fail: an error, a stub's error and a line on stderr are each found."""
+    cell = nbformat.v4.new_code_cell
+    nb = nbformat.v4.new_notebook(cells=[
+        cell("1", outputs=[nbformat.v4.new_output("stream", name="stdout", text="fine\n")]),
+        cell("2", outputs=[nbformat.v4.new_output("stream", name="stderr", text="UserWarning: careful\n")]),
+        cell("3", outputs=[nbformat.v4.new_output("error", ename="NotImplementedError", evalue="", traceback=[])]),
+        cell("4", outputs=[nbformat.v4.new_output("error", ename="KeyError", evalue="'x'", traceback=[])]),
+    ])
+    assert [line.split(" ", 2)[1] for line in _problems(nb)] == ["1", "2", "3"]
+    assert _problems(nb, STUB_ERRORS, stderr=False) == ["cell 3 raised KeyError: 'x'"]
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_the_solution_runs_with_no_error_and_nothing_on_stderr(graded, lesson):
+    result = graded(lesson)
+    problems = _problems(result.course.executed("reference", lesson))
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_the_release_fails_only_in_exercise_stubs(graded, lesson):
+    result = graded(lesson)
+    problems = _problems(result.course.executed("blank", lesson), STUB_ERRORS, stderr=False)
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("student", ["wrong-odd", "wrong-even"])
