@@ -76,7 +76,7 @@ def test_bad_durations_say_what_is_expected(bad):
 @pytest.mark.parametrize("changes, message", [
     ({"operator": ">"}, r"operator must be one of GreaterThan.*got '>'.*'GreaterThan' for >"),
     ({"time_aggregation": "Avg"}, r"time_aggregation must be one of Average.*Azure spells them out"),
-    ({"severity": 5}, r"severity must be 0 \(Critical\).*got 5"),
+    ({"severity": 5}, r"severity must be one of 0 \(Critical\), 1 \(Error\).*got 5"),
     ({"threshold": "high"}, r"threshold must be a finite number \(got 'high'\)"),
     ({"evaluation_frequency": "PT10M"}, r"evaluation_frequency must be one of PT1M, PT5M, PT15M, PT30M, PT1H"),
     ({"window_size": "PT2H"}, r"window_size must be one of PT1M, .*PT6H, PT12H, P1D \(got PT2H\)"),
@@ -440,3 +440,8 @@ def test_a_failure_rule_catches_the_outage_of_a_latency_scenario(store):
     assert score.n_false_alarms == 0 and score.detected == [1]
     assert outage["start"] < alert.fired_at <= outage["start"] + pd.Timedelta(minutes=15)
     assert outage["end"] < alert.resolved_at <= outage["end"] + pd.Timedelta(minutes=45)
+
+
+@pytest.mark.parametrize("text", ["PT1H", "1h", "60min", "hour", "P0DT1H"])
+def test_alert_durations_take_the_course_vocabulary(text):
+    assert alerts.duration(text) == pd.Timedelta(hours=1)

@@ -19,8 +19,7 @@ from azure.ai.ml.entities._load_functions import load_schedule
 
 from mlcheckup import entities, model_monitor
 from mlcheckup.errors import ValidationError
-from mlcheckup.model_monitor import MonitorConfigError
-from mlcheckup.model_monitor import local_signals
+from mlcheckup.model_monitor import MonitorConfigError, local_signals
 
 HERE = Path(__file__).parent / "azureml_examples"
 MONITORS = sorted((HERE / "monitoring").glob("*.yaml"))

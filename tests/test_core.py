@@ -10,8 +10,8 @@ import pytest
 import mlcheckup
 from mlcheckup import errors
 from mlcheckup.grading import call, check, expect_close, expect_columns, expect_equal, expect_type
-from mlcheckup.paths import course_root, datasets_dir, run_dir
 from mlcheckup.mode import MODE_VARIABLE, detect_mode, find_config, ml_client
+from mlcheckup.paths import course_root, datasets_dir, run_dir
 
 
 # --- errors ---------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -309,3 +311,18 @@ def test_data_quality_types_a_column_on_the_reference():
     table = drift.data_quality(ref, window, numerical={"data_type_error_rate": 0.0}, categorical={"null_value_rate": 0.5})
     assert set(table["data_type"]) == {"Numerical"}
     assert table.set_index("metric_name").loc["data_type_error_rate", "violation_count"] == 1
+
+
+@pytest.mark.parametrize("window", ["P7D", "7D", "week", "P1W", pd.Timedelta(days=7), datetime.timedelta(days=7)])
+def test_drift_monitor_takes_every_spelling_of_a_duration(window):
+    reference = pd.DataFrame({"x": np.arange(20.0)})
+    monitor = drift.DriftMonitor(reference, frequency="day", production_window=window)
+    assert monitor.production_size == pd.Timedelta(days=7)
+
+
+@pytest.mark.parametrize("window, words", [(7, "a bare number has no unit"), ("month", "no fixed length"),
+                                           ("-5min", "got '-5min'"), ("P", "ISO 8601 durations look like")])
+def test_drift_monitor_refuses_a_duration_and_says_how_to_write_one(window, words):
+    with pytest.raises(ValidationError, match=r"production_window must be a positive duration such as 'PT5M'") as caught:
+        drift.DriftMonitor(pd.DataFrame({"x": np.arange(20.0)}), production_window=window)
+    assert words in str(caught.value)

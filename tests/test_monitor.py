@@ -18,8 +18,7 @@ from azure.ai.ml.entities import (
 
 from mlcheckup import drift, model_monitor
 from mlcheckup.errors import ValidationError
-from mlcheckup.model_monitor import MonitorConfigError
-from mlcheckup.model_monitor import local_signals
+from mlcheckup.model_monitor import MonitorConfigError, local_signals
 
 TRAIN = "azureml:avocado-train:1"
 EMAILS = ["ops@example.com"]

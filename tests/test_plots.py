@@ -171,7 +171,7 @@ def test_digit_grid_captions_labels_and_wrong_answers_in_red():
     images = np.zeros((3, 64))
     fig = plots.digit_grid({"week 1": (images, [1, 2, 3], [1, 7, -1])})
     titles = [(ax.get_title(), to_hex(ax.title.get_color())) for ax in fig.axes]
-    assert titles == [("1", "#000000"), ("2: said 7", plots.BREACH), ("3: —", plots.BREACH)]
+    assert titles == [("1", "#000000"), ("2: said 7", BREACH), ("3: —", BREACH)]
     assert [t.get_text() for t in fig.axes[0].texts] == ["week 1"]
 
 

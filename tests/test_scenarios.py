@@ -7,8 +7,6 @@ from the code under test.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -49,12 +47,11 @@ def _options(kind: str) -> dict:
     return {"days": 21 if kind == "mixed" else 14, "requests_per_hour": 20} if kind in DIGIT_KINDS else {}
 
 
-def test_every_kind_is_generated_within_budget_at_full_size():
+def test_every_kind_is_generated_at_full_size():
+    # How long this takes is a benchmark, not a test: benchmarks/scenarios/bench_scenarios.py.
     for kind in scenarios.KINDS:
-        started = time.perf_counter()
-        scenarios.make(kind, seed=4)
-        elapsed = time.perf_counter() - started
-        assert elapsed < 5.0, f"make({kind!r}) took {elapsed:.1f} s; the budget is 10 s, the aim 1 s"
+        scenario = scenarios.make(kind, seed=4)
+        assert len(scenario) > 0 and list(scenario.incidents.columns) == list(scenarios.INCIDENT_COLUMNS)
 
 
 @pytest.mark.parametrize("kind", list(scenarios.KINDS))

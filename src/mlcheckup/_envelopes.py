@@ -24,6 +24,9 @@ envelope says ``responseCode "0"``, ``success true`` and a duration near 0 even 
 and App Insights stores exactly that. So does this store: the real values travel in the row's
 ``customDimensions`` (``resultCode``, ``success``, ``duration``, ``start_time``, ``url``), where
 :func:`mlcheckup.appinsights.served_requests` reads them, as the KQL of lesson 05 does on Azure.
+
+A malformed item raises :class:`~mlcheckup.errors.ValidationError` (a ``ValueError``) naming the
+field and the value received; the ingestion service answers it with that item's 400.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from __future__ import annotations
 import json
 import math
 from datetime import UTC, datetime
+
+from .errors import ValidationError
 
 COMMON = (
     "itemType", "customDimensions", "customMeasurements", "operation_Name", "operation_Id",
@@ -86,7 +91,7 @@ def iso_timestamp(text) -> str:
 
     Raises
     ------
-    ValueError
+    ValidationError
         If ``text`` is not an ISO-8601 time (App Insights refuses such an item).
     """
     try:
@@ -94,8 +99,8 @@ def iso_timestamp(text) -> str:
         if stamp.tzinfo is not None:
             stamp = stamp.astimezone(UTC).replace(tzinfo=None)  # OverflowError for year 1 with an offset
     except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"time must be an ISO-8601 UTC time such as '2026-11-27T14:21:40.469970Z' "
-                         f"(got {str(text)[:60]!r})") from None
+        raise ValidationError(f"time must be an ISO-8601 UTC time such as '2026-11-27T14:21:40.469970Z' "
+                              f"(got {str(text)[:60]!r})") from None
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -131,9 +136,9 @@ def _common(envelope: dict, item_type: str, base: dict) -> dict:
     tags = _object(envelope.get("tags"), "tags")
     sample_rate = envelope.get("sampleRate") or 100.0
     if isinstance(sample_rate, bool) or not isinstance(sample_rate, int | float) or not 0.001 <= sample_rate <= 100:
-        raise ValueError(f"sampleRate must be a percentage in [0.001, 100] (got {str(sample_rate)[:40]})")
+        raise ValidationError(f"sampleRate must be a percentage in [0.001, 100] (got {str(sample_rate)[:40]})")
     if not envelope.get("time"):
-        raise ValueError("the item has no 'time'; every App Insights envelope needs its ISO-8601 UTC time")
+        raise ValidationError("the item has no 'time'; every App Insights envelope needs its ISO-8601 UTC time")
     return {
         "timestamp": iso_timestamp(envelope["time"]),
         "itemType": item_type,
@@ -179,25 +184,25 @@ def _int(value) -> int | None:
 
 
 def _checked(table: str, row: dict) -> dict:
-    """Every value a scalar SQLite can store, numbers in the numeric columns; else ValueError naming the field."""
+    """Every value a scalar SQLite can store, numbers in the numeric columns; else ValidationError naming the field."""
     for column, value in row.items():
         if value is None:
             continue
         if column in _REAL or column in _INTEGER:
             if isinstance(value, str) or not isinstance(value, int | float):
-                raise ValueError(f"{table}.{column} must be a number (got {type(value).__name__}: {str(value)[:80]})")
+                raise ValidationError(f"{table}.{column} must be a number (got {type(value).__name__}: {str(value)[:80]})")
             if isinstance(value, float) and not math.isfinite(value):
-                raise ValueError(f"{table}.{column} must be a finite number (got {value})")
+                raise ValidationError(f"{table}.{column} must be a finite number (got {value})")
         elif not isinstance(value, str | int | float):
-            raise ValueError(f"{table}.{column} must be a string or a number (got {type(value).__name__}: "
+            raise ValidationError(f"{table}.{column} must be a string or a number (got {type(value).__name__}: "
                              f"{json.dumps(value)[:80]}); the App Insights schema has no nested values there")
         if isinstance(value, str) and not value.isascii():
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:  # a lone surrogate ("\\ud800"): SQLite would refuse the whole batch
-                raise ValueError(f"{table}.{column} is not valid Unicode text (got {value[:40]!r})") from None
+                raise ValidationError(f"{table}.{column} is not valid Unicode text (got {value[:40]!r})") from None
         if isinstance(value, int) and not -(2**63) <= value < 2**63:  # SQLite would refuse the whole batch
-            raise ValueError(f"{table}.{column} is an integer of {len(str(abs(value)))} digits, too large to store")
+            raise ValidationError(f"{table}.{column} is an integer of {len(str(abs(value)))} digits, too large to store")
     return row
 
 
@@ -205,7 +210,7 @@ def _object(value, what: str) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ValueError(f"{what} must be a JSON object (got {type(value).__name__})")
+        raise ValidationError(f"{what} must be a JSON object (got {type(value).__name__})")
     return value
 
 
@@ -214,18 +219,18 @@ def rows(envelope: dict) -> tuple[str, list[dict]]:
 
     Raises
     ------
-    ValueError
+    ValidationError
         If the envelope has no ``data.baseType`` this store knows, or a field holds what its
         column cannot (an object where a string belongs, text where a number belongs); the
         message names it.
     """
     if not isinstance(envelope, dict):
-        raise ValueError(f"each telemetry item must be a JSON object (got {type(envelope).__name__}: "
+        raise ValidationError(f"each telemetry item must be a JSON object (got {type(envelope).__name__}: "
                          f"{json.dumps(envelope)[:40]})")
     data = _object(envelope.get("data"), "data")
     base_type, base = data.get("baseType"), _object(data.get("baseData"), "data.baseData")
     if base_type not in _TABLE_OF:
-        raise ValueError(f"unsupported baseType {base_type!r}; expected one of {sorted(_TABLE_OF)}")
+        raise ValidationError(f"unsupported baseType {base_type!r}; expected one of {sorted(_TABLE_OF)}")
     table, item_type = _TABLE_OF[base_type]
     row = _common(envelope, item_type, base)
     if table == "customMetrics":

@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import CheckFailed, ExerciseNotStarted
+from . import _validate
+from .errors import CheckFailed, ExerciseNotStarted, ValidationError
 
 __all__ = [
     "call", "check", "expect", "expect_close", "expect_columns", "expect_equal", "expect_type", "passed",
@@ -168,11 +169,15 @@ def expect_close(
 
     Raises
     ------
-    ValueError
-        If ``expected`` itself is not finite: the test, not the student, is wrong.
+    ValidationError
+        If ``expected`` is not a finite number or ``tol`` not a number >= 0: the test, not the
+        student, is wrong.
     """
-    if not math.isfinite(expected):
-        raise ValueError(f"expect_close({what!r}): the expected value {expected} is not finite; fix the test")
+    try:
+        _validate.number("the expected value", expected)
+        _validate.number("tol", tol, low=0.0)
+    except ValidationError as error:
+        raise ValidationError(f"expect_close({what!r}): {error}; fix the test") from None
     if isinstance(got, bool) or not isinstance(got, int | float | np.integer | np.floating):
         _fail(f"{what} should be a number, but it is a {type(got).__name__} ({_show(got)}).",
               hint or "return a single float, e.g. float(value).")

@@ -36,6 +36,9 @@ from collections import Counter
 
 import numpy as np
 
+__all__ = ["CUSTOM_EVENT", "LOST_MARKER", "TELEMETRY_LOGGER", "CollectorGuard", "RequestError", "meter",
+           "parse_rows", "request_id", "telemetry_logger"]
+
 #: Every line that reports lost collected data contains this text.
 LOST_MARKER = "data collection lost a payload"
 #: Logger whose records the inference server also sends to App Insights (traces/customEvents).

@@ -24,19 +24,18 @@ import ast
 import hashlib
 import inspect
 import os
-import re
 import tempfile
 import textwrap
 from pathlib import Path
 
 from ._lifecycle import State
 from ._process import session_dir
+from ._serverlog import EXCEPTION_LINE
 from .endpoint import LocalEndpoint
 from .errors import ValidationError
 
 __all__ = ["Tryout", "function_source", "score_script", "server_error", "write_score_script"]
 
-_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)): ?(.*)$")
 
 
 def function_source(fn) -> str:
@@ -134,7 +133,7 @@ def server_error(endpoint: LocalEndpoint) -> str | None:
     the server's own wrapper (``UserScriptException``).
     """
     lines = endpoint.logs().splitlines()
-    found = [line for line in lines if _EXCEPTION_LINE.match(line) and "UserScript" not in line]
+    found = [line for line in lines if EXCEPTION_LINE.match(line) and "UserScript" not in line]
     return found[-1].strip() if found else None
 
 

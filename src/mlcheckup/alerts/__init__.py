@@ -33,11 +33,13 @@ Direction: a rule *breaches* when ``value <operator> threshold`` holds. Severiti
 Taught in lesson 05.
 """
 
+from ._actions import ActionGroup
 from ._azure import PLACEHOLDER_SUBSCRIPTION, AzureRequest, app_insights_id, azure_request, to_azure
 from ._evaluate import LOCAL_SCOPE, Alert, Evaluation, evaluate
-from ._notify import SCHEMA_ID, ActionGroup, Notification, WebhookReceiver
+from ._notify import SCHEMA_ID, Notification, WebhookReceiver
 from ._replay import replay_scenario
-from ._rules import (
+from ._rules import LogRule, MetricRule, Rule
+from ._vocabulary import (
     AGGREGATIONS,
     CUSTOM_NAMESPACE,
     METRIC_FREQUENCIES,
@@ -46,9 +48,6 @@ from ._rules import (
     SEVERITIES,
     STANDARD_METRICS,
     STANDARD_NAMESPACE,
-    LogRule,
-    MetricRule,
-    Rule,
     duration,
     iso_duration,
 )

@@ -27,7 +27,8 @@ import re
 from dataclasses import dataclass
 
 from ..errors import ValidationError
-from ._rules import LogRule, MetricRule, Rule, _as_rule
+from ._actions import ActionGroup
+from ._vocabulary import AlertRule, as_rule
 
 #: Subscription id of the placeholder resources (all zeros: nothing real is named).
 PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -57,7 +58,7 @@ def _scope_parts(scope: str) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
-def to_azure(rule: Rule, scope: str | None = None, *, location: str = "westeurope"):
+def to_azure(rule: AlertRule, scope: str | None = None, *, location: str = "westeurope"):
     """The Azure resource for ``rule``: the body ``create_or_update`` takes. Built offline, never sent.
 
     Parameters
@@ -90,14 +91,14 @@ def to_azure(rule: Rule, scope: str | None = None, *, location: str = "westeurop
     """
     from azure.mgmt.monitor import models
 
-    rule = _as_rule(rule)
+    rule = as_rule(rule)
     scope = scope or app_insights_id()
     subscription, group = _scope_parts(scope)
     action_ids = [action.resource_id(subscription, group) for action in rule.actions]
     common = {"description": rule.description or None, "severity": rule.severity, "enabled": True, "scopes": [scope],
               "evaluation_frequency": rule.evaluation_frequency.to_pytimedelta(),
               "window_size": rule.window_size.to_pytimedelta(), "auto_mitigate": rule.auto_mitigate}
-    if isinstance(rule, MetricRule):
+    if rule.signal_type == "Metric":
         criterion = models.MetricCriteria(
             name="Metric1", metric_name=rule.metric_name, metric_namespace=rule.metric_namespace,
             time_aggregation=rule.time_aggregation, operator=rule.operator, threshold=rule.threshold,
@@ -106,7 +107,7 @@ def to_azure(rule: Rule, scope: str | None = None, *, location: str = "westeurop
             location="global", criteria=models.MetricAlertSingleResourceMultipleMetricCriteria(all_of=[criterion]),
             target_resource_type="microsoft.insights/components",
             actions=[models.MetricAlertAction(action_group_id=i) for i in action_ids] or None, **common)
-    if not isinstance(rule, LogRule):  # pragma: no cover - only two kinds exist
+    if rule.signal_type != "Log":  # pragma: no cover - only two kinds exist
         raise ValidationError(f"cannot build an Azure resource for {type(rule).__name__}")
     if not rule.kql:
         raise ValidationError(f"log rule {rule.name!r} has only SQL; Azure runs KQL: build it with kql='...' "
@@ -121,16 +122,6 @@ def to_azure(rule: Rule, scope: str | None = None, *, location: str = "westeurop
         location=location, kind="LogAlert", display_name=rule.name,
         criteria=models.ScheduledQueryRuleCriteria(all_of=[condition]),
         actions=models.Actions(action_groups=action_ids) if action_ids else None, **common)
-
-
-def action_group_resource(group):
-    """The ``ActionGroupResource`` of an :class:`ActionGroup` (see :meth:`ActionGroup.to_azure`)."""
-    from azure.mgmt.monitor import models
-
-    receivers = [models.WebhookReceiver(name=f"webhook{i}", service_uri=url, use_common_alert_schema=True)
-                 for i, url in enumerate(group.webhooks, start=1)]
-    return models.ActionGroupResource(location="Global", group_short_name=group.short_name, enabled=True,
-                                      webhook_receivers=receivers)
 
 
 @dataclass(frozen=True)
@@ -183,8 +174,6 @@ def azure_request(item, scope: str | None = None, **options) -> AzureRequest:
         _scheduled_query_rules_operations,
     )
 
-    from ._notify import ActionGroup
-
     scope = scope or app_insights_id()
     subscription, group = _scope_parts(scope)
     if isinstance(item, ActionGroup):
@@ -193,9 +182,9 @@ def azure_request(item, scope: str | None = None, **options) -> AzureRequest:
             resource_group_name=group, action_group_name=item.name, subscription_id=subscription,
             content_type="application/json")
     else:
-        rule = _as_rule(item)
+        rule = as_rule(item)
         resource = to_azure(rule, scope, **options)
-        build = (_metric_alerts_operations if isinstance(rule, MetricRule) else
+        build = (_metric_alerts_operations if rule.signal_type == "Metric" else
                  _scheduled_query_rules_operations).build_create_or_update_request
         request = build(resource_group_name=group, rule_name=rule.name, subscription_id=subscription,
                         content_type="application/json")

@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..errors import ValidationError
 from ._notify import Notification, alert_id, deliver, payload
-from ._rules import STANDARD_METRICS, LogRule, MetricRule, Rule, _as_rule
+from ._vocabulary import STANDARD_METRICS, AlertRule, as_rule
 
 #: The monitored resource named in local notifications: a placeholder App Insights resource id.
 LOCAL_SCOPE = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mlcheckup/providers/"
@@ -79,7 +79,7 @@ def _iso(stamp: pd.Timestamp) -> str:
     return f"{stamp:%Y-%m-%dT%H:%M:%S.%f}Z"
 
 
-def _metric_frame(rule: MetricRule, db, low: pd.Timestamp, high: pd.Timestamp) -> pd.DataFrame:
+def _metric_frame(rule: AlertRule, db, low: pd.Timestamp, high: pd.Timestamp) -> pd.DataFrame:
     if rule.is_standard:
         table, value, where = STANDARD_METRICS[rule.metric_name]
         sql = (f'SELECT timestamp, {value} * itemCount, itemCount, {value}, {value} FROM "{table}" '
@@ -95,7 +95,7 @@ def _metric_frame(rule: MetricRule, db, low: pd.Timestamp, high: pd.Timestamp) -
     return frame
 
 
-def _column(columns: list[str], wanted: str, rule: LogRule, role: str) -> str:
+def _column(columns: list[str], wanted: str, rule: AlertRule, role: str) -> str:
     for name in columns:
         if name.lower() == wanted.lower():
             return name
@@ -103,7 +103,7 @@ def _column(columns: list[str], wanted: str, rule: LogRule, role: str) -> str:
                           f"keep it in the SELECT ({role})")
 
 
-def _log_frame(rule: LogRule, db, low: pd.Timestamp, high: pd.Timestamp) -> pd.DataFrame:
+def _log_frame(rule: AlertRule, db, low: pd.Timestamp, high: pd.Timestamp) -> pd.DataFrame:
     try:
         cursor = db.execute(rule.query)
     except sqlite3.Error as error:
@@ -196,7 +196,7 @@ class Evaluation:
         Every Fired and Resolved notification, in time order, as the webhooks received them.
     """
 
-    rule: Rule
+    rule: AlertRule
     checks: pd.DataFrame
     alerts: tuple
     notifications: tuple
@@ -221,7 +221,7 @@ class Evaluation:
                 f"{resolved} resolved, {len(self.notifications)} notification(s)>")
 
 
-def evaluate(rule: Rule, store, *, start=None, end=None, scope: str = LOCAL_SCOPE, deliver_to_webhooks: bool = True
+def evaluate(rule: AlertRule, store, *, start=None, end=None, scope: str = LOCAL_SCOPE, deliver_to_webhooks: bool = True
              ) -> Evaluation:
     """Check ``rule`` every ``evaluation_frequency`` from ``start`` to ``end`` over stored telemetry.
 
@@ -272,10 +272,10 @@ def evaluate(rule: Rule, store, *, start=None, end=None, scope: str = LOCAL_SCOP
 
     Taught in lesson 05, §5.
     """
-    rule = _as_rule(rule)
+    rule = as_rule(rule)
     path = _path(store)
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as db:
-        reader = _metric_frame if isinstance(rule, MetricRule) else _log_frame
+        reader = _metric_frame if rule.signal_type == "Metric" else _log_frame
         if start is None or end is None:
             everything = reader(rule, db, pd.Timestamp.min + pd.Timedelta(days=1), pd.Timestamp.max)
             if everything.empty:
@@ -292,7 +292,7 @@ def evaluate(rule: Rule, store, *, start=None, end=None, scope: str = LOCAL_SCOP
     width = rule.window_size.as_unit("ns").value
     value = _aggregate(signal, ends, width, rule.time_aggregation)
     breached = np.array([rule.breached(v) for v in value])
-    if isinstance(rule, LogRule) and rule.number_of_evaluation_periods > 1:
+    if rule.signal_type == "Log" and rule.number_of_evaluation_periods > 1:
         failing = sum(np.array([rule.breached(v) for v in _aggregate(signal, ends - j * width, width,
                                                                        rule.time_aggregation)])
                       for j in range(rule.number_of_evaluation_periods))
@@ -300,7 +300,7 @@ def evaluate(rule: Rule, store, *, start=None, end=None, scope: str = LOCAL_SCOP
     return _run_states(rule, times, value, breached, scope, deliver_to_webhooks)
 
 
-def _run_states(rule: Rule, times: pd.DatetimeIndex, value: np.ndarray, breached: np.ndarray, scope: str,
+def _run_states(rule: AlertRule, times: pd.DatetimeIndex, value: np.ndarray, breached: np.ndarray, scope: str,
                 send: bool) -> Evaluation:
     subscription = scope.split("/")[2] if scope.count("/") >= 2 else "local"
     alerts, notes, firing_after = [], [], np.zeros(len(times), dtype=bool)

@@ -30,7 +30,7 @@ import pandas as pd
 
 from .._loopback import LoopbackService, RequestRefused, load_json
 from ..errors import ServerError, ValidationError
-from ._rules import SIGNS, Rule, iso_duration
+from ._vocabulary import SIGNS, AlertRule, iso_duration
 
 SCHEMA_ID = "azureMonitorCommonAlertSchema"
 _CONDITION_TYPES = {"Metric": "SingleResourceMultipleMetricCriteria", "Log": "LogQueryCriteria"}
@@ -44,13 +44,13 @@ def _number(value: float) -> float | None:
     return None if value is None or pd.isna(value) else round(float(value), 6)
 
 
-def alert_id(rule: Rule, fired_at: pd.Timestamp, subscription_id: str) -> str:
+def alert_id(rule: AlertRule, fired_at: pd.Timestamp, subscription_id: str) -> str:
     """A stable alert id: the same rule firing at the same time always gets the same id."""
     token = uuid.uuid5(uuid.NAMESPACE_URL, f"mlcheckup-alert/{rule.name}/{pd.Timestamp(fired_at).isoformat()}")
     return f"/subscriptions/{subscription_id}/providers/Microsoft.AlertsManagement/alerts/{token}"
 
 
-def _criterion(rule: Rule, value: float) -> dict:
+def _criterion(rule: AlertRule, value: float) -> dict:
     common = {"operator": rule.operator, "threshold": f"{rule.threshold:g}", "timeAggregation": rule.time_aggregation,
               "dimensions": [], "metricValue": _number(value)}
     if rule.signal_type == "Metric":
@@ -61,7 +61,7 @@ def _criterion(rule: Rule, value: float) -> dict:
                                "minFailingPeriodsToAlert": rule.min_failing_periods_to_alert}}
 
 
-def payload(rule: Rule, *, scope: str, monitor_condition: str, fired_at, resolved_at=None, value: float,
+def payload(rule: AlertRule, *, scope: str, monitor_condition: str, fired_at, resolved_at=None, value: float,
             window_end) -> dict:
     """One notification in the common alert schema (see the module docstring).
 
@@ -234,60 +234,6 @@ class Notification:
     def to_json(self, indent: int | None = 2) -> str:
         """The payload as the JSON text of the webhook's request body."""
         return json.dumps(self.payload, indent=indent)
-
-
-_WEBHOOK = re.compile(r"^https?://[^\s/]+(/\S*)?$")
-
-
-@dataclass(frozen=True)
-class ActionGroup:
-    """Who is told when an alert fires or resolves: here, webhooks (Azure's ``ActionGroupResource``).
-
-    Parameters
-    ----------
-    name : str
-        The action group's name.
-    webhooks : sequence of str
-        URLs that receive every notification as a POST in the common alert schema.
-    short_name : str, optional
-        At most 12 characters, shown in SMS and e-mail; the first 12 of ``name`` by default.
-
-    Examples
-    --------
-    >>> ActionGroup("oncall", webhooks=["http://127.0.0.1:8080/alerts"]).short_name
-    'oncall'
-
-    Taught in lesson 05, §5.
-    """
-
-    name: str
-    webhooks: tuple = ()
-    short_name: str | None = None
-
-    def __post_init__(self) -> None:
-        hooks = (self.webhooks,) if isinstance(self.webhooks, str) else tuple(self.webhooks)
-        bad = [hook for hook in hooks if not isinstance(hook, str) or not _WEBHOOK.match(hook)]
-        if bad:
-            raise ValidationError(f"webhooks must be http(s) URLs (got {bad[0]!r}); pass receiver.url of a "
-                                  "WebhookReceiver, or your service's URL in Azure")
-        if not isinstance(self.name, str) or not self.name.strip():
-            raise ValidationError(f"name must be a non-empty text (got {self.name!r})")
-        short = self.short_name or self.name[:12]
-        if len(short) > 12:
-            raise ValidationError(f"short_name must be at most 12 characters (got {short!r}, {len(short)})")
-        object.__setattr__(self, "webhooks", hooks)
-        object.__setattr__(self, "short_name", short)
-
-    def resource_id(self, subscription_id: str, resource_group: str) -> str:
-        """This group's Azure resource id in a subscription and resource group."""
-        return (f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/"
-                f"microsoft.insights/actionGroups/{self.name}")
-
-    def to_azure(self):
-        """The ``ActionGroupResource`` with one common-schema webhook receiver per URL (offline)."""
-        from ._azure import action_group_resource
-
-        return action_group_resource(self)
 
 
 def deliver(notification: Notification, groups) -> None:

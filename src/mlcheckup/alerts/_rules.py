@@ -21,102 +21,40 @@ what they measure:
   breaching windows out of the last few (``min_failing_periods_to_alert`` of
   ``number_of_evaluation_periods``).
 
-Durations accept ISO-8601 text as Azure writes it (``"PT5M"``), pandas text (``"5min"``) or a
-timedelta. Values the Azure API refuses are refused here, with the reason.
+Durations accept ISO-8601 text as Azure writes it (``"PT5M"``), pandas text (``"5min"``), a unit
+word (``"hour"``) or a timedelta (:mod:`mlcheckup._validate`). Values the Azure API refuses are
+refused here, with the reason. The constants and the base class live in ``_vocabulary``, below
+the modules that evaluate, notify and build Azure resources, which this module uses.
 """
 
 from __future__ import annotations
 
-import operator as op
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from .._validate import choice, duration, iso_duration, threshold
 from ..errors import ValidationError
+from ._actions import ActionGroup
+from ._azure import to_azure
+from ._evaluate import evaluate
+from ._vocabulary import (
+    AGGREGATIONS,
+    CUSTOM_NAMESPACE,
+    METRIC_FREQUENCIES,
+    METRIC_RESOLVE_CHECKS,
+    METRIC_WINDOWS,
+    OPERATORS,
+    SEVERITIES,
+    SIGNS,
+    STANDARD_METRICS,
+    STANDARD_NAMESPACE,
+    AlertRule,
+)
 
-#: Condition operators, by their Azure names.
-OPERATORS = {
-    "GreaterThan": op.gt, "GreaterThanOrEqual": op.ge, "LessThan": op.lt, "LessThanOrEqual": op.le,
-    "Equals": op.eq,
-}
-#: The sign of each operator, for messages.
-SIGNS = {"GreaterThan": ">", "GreaterThanOrEqual": "≥", "LessThan": "<", "LessThanOrEqual": "≤", "Equals": "="}
-#: How the rows of one window become one number (Azure's ``timeAggregation``).
-AGGREGATIONS = ("Average", "Count", "Minimum", "Maximum", "Total")
-#: Alert severities: ``Sev0`` is the most urgent.
-SEVERITIES = {0: "Critical", 1: "Error", 2: "Warning", 3: "Informational", 4: "Verbose"}
-#: App Insights standard metrics (namespace ``microsoft.insights/components``), and the stored rows
-#: each is computed from here: (table, value of one item, filter). Azure's exporter pre-aggregates
-#: them from the spans instead; the rows hold the same spans.
-STANDARD_METRICS = {
-    "requests/count": ("requests", "1.0", None),
-    "requests/duration": ("requests", "duration", None),
-    "requests/failed": ("requests", "1.0", "success = 0"),
-    "dependencies/count": ("dependencies", "1.0", None),
-    "dependencies/duration": ("dependencies", "duration", None),
-    "dependencies/failed": ("dependencies", "1.0", "success = 0"),
-    "exceptions/count": ("exceptions", "1.0", None),
-    "customEvents/count": ("customEvents", "1.0", None),
-}
-#: Metric namespaces in Azure: standard metrics, and custom metrics sent by OpenTelemetry.
-STANDARD_NAMESPACE = "microsoft.insights/components"
-CUSTOM_NAMESPACE = "azure.applicationinsights"
-#: What a metric alert may use (Azure refuses anything else).
-METRIC_FREQUENCIES = tuple(pd.Timedelta(minutes=m) for m in (1, 5, 15, 30, 60))
-METRIC_WINDOWS = tuple(pd.Timedelta(minutes=m) for m in (1, 5, 15, 30, 60, 360, 720, 1440))
-#: A metric alert resolves after this many checks in a row that do not meet its condition.
-METRIC_RESOLVE_CHECKS = 3
 _MAX_LOG_WINDOW = pd.Timedelta(days=2)
 _ONE_MINUTE, _FIVE_MINUTES = pd.Timedelta(minutes=1), pd.Timedelta(minutes=5)
-
-
-def duration(value, what: str = "duration") -> pd.Timedelta:
-    """A positive duration from ISO-8601 text (``"PT15M"``), pandas text (``"15min"``) or a timedelta.
-
-    Examples
-    --------
-    >>> import datetime
-    >>> duration("PT15M"), duration("1h"), duration(datetime.timedelta(days=1))
-    (Timedelta('0 days 00:15:00'), Timedelta('0 days 01:00:00'), Timedelta('1 days 00:00:00'))
-    """
-    if isinstance(value, str) and value.strip().upper().startswith("P"):
-        from ..drift.windows import parse_duration
-
-        try:
-            result = parse_duration(value)
-        except ValidationError:
-            result = None
-    else:
-        try:
-            result = pd.Timedelta(value)
-        except (TypeError, ValueError):
-            result = None
-    if result is None or pd.isna(result) or result <= pd.Timedelta(0):
-        raise ValidationError(f"{what} must be a positive duration such as 'PT5M', '5min' or a timedelta "
-                              f"(got {value!r})")
-    return result
-
-
-def iso_duration(value: pd.Timedelta) -> str:
-    """A duration as Azure writes it: ``PT5M``, ``PT1H``, ``P1D``, ``PT1H30M``.
-
-    >>> iso_duration(pd.Timedelta(minutes=90)), iso_duration(pd.Timedelta(days=1))
-    ('PT1H30M', 'P1D')
-    """
-    total = int(value.total_seconds())
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    text = "P" + (f"{days}D" if days else "")
-    clock = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") + (f"{seconds}S" if seconds else "")
-    return text + ("T" + clock if clock else "") if text + clock != "P" else "PT0S"
-
-
-def _choice(what: str, value, allowed, hint: str = "") -> None:
-    if value not in allowed:
-        raise ValidationError(f"{what} must be one of {', '.join(map(str, allowed))} (got {value!r})"
-                              + (f"; {hint}" if hint else ""))
 
 
 def _list(values) -> str:
@@ -124,7 +62,7 @@ def _list(values) -> str:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Rule:
+class Rule(AlertRule):
     """What every alert rule has: a name, a condition, a window, a schedule, a severity.
 
     Use :class:`MetricRule` or :class:`LogRule`; see the module docstring for the fields.
@@ -149,23 +87,13 @@ class Rule:
             raise ValidationError(f"name must be a non-empty text without <>*%&:\\?/#| (got {self.name!r}); "
                                   "Azure uses it in the rule's resource id")
         hint = "use Azure's name, e.g. 'GreaterThan' for >" if self.operator in (">", "<", ">=", "<=", "==") else ""
-        _choice("operator", self.operator, tuple(OPERATORS), hint)
-        try:
-            threshold = float(self.threshold)
-        except (TypeError, ValueError):
-            threshold = float("nan")
-        if isinstance(self.threshold, bool) or not np.isfinite(threshold):
-            raise ValidationError(f"threshold must be a finite number (got {self.threshold!r})")
-        object.__setattr__(self, "threshold", threshold)
-        if isinstance(self.severity, bool) or self.severity not in SEVERITIES:
-            raise ValidationError(f"severity must be 0 (Critical), 1 (Error), 2 (Warning), 3 (Informational) "
-                                  f"or 4 (Verbose) (got {self.severity!r})")
+        choice("operator", self.operator, tuple(OPERATORS), hint)
+        object.__setattr__(self, "threshold", threshold("threshold", self.threshold))
+        choice("severity", self.severity, SEVERITIES, "Sev0 is the most urgent")
         object.__setattr__(self, "window_size", duration(self.window_size, "window_size"))
         object.__setattr__(self, "evaluation_frequency", duration(self.evaluation_frequency, "evaluation_frequency"))
         object.__setattr__(self, "actions", tuple(self.actions if isinstance(self.actions, list | tuple)
                                                   else (self.actions,)))
-        from ._notify import ActionGroup
-
         for group in self.actions:
             if not isinstance(group, ActionGroup):
                 raise ValidationError(f"actions must be ActionGroup objects (got {type(group).__name__}); "
@@ -204,14 +132,10 @@ class Rule:
 
     def evaluate(self, store, **options):
         """Check this rule over stored telemetry on a simulated clock (see :func:`evaluate`)."""
-        from ._evaluate import evaluate
-
         return evaluate(self, store, **options)
 
     def to_azure(self, scope: str | None = None, **options):
         """The Azure resource for this rule, built offline (see :func:`mlcheckup.alerts.to_azure`)."""
-        from ._azure import to_azure
-
         return to_azure(self, scope, **options)
 
 
@@ -268,7 +192,7 @@ class MetricRule(Rule):
         if not isinstance(self.metric_name, str) or not self.metric_name.strip():
             raise ValidationError(f"metric_name must be a metric's name such as 'requests/duration' "
                                   f"(got {self.metric_name!r}); standard metrics: {', '.join(STANDARD_METRICS)}")
-        _choice("time_aggregation", self.time_aggregation, AGGREGATIONS,
+        choice("time_aggregation", self.time_aggregation, AGGREGATIONS,
                 "Azure spells them out: 'Average', not 'Avg'" if self.time_aggregation in ("Avg", "Sum", "Min", "Max")
                 else "")
         if self.evaluation_frequency not in METRIC_FREQUENCIES:
@@ -356,7 +280,7 @@ class LogRule(Rule):
         if not isinstance(self.query, str) or "select" not in self.query.lower():
             raise ValidationError(f"query must be SQL text with a SELECT (got {self.query!r}); "
                                   "e.g. 'SELECT timestamp FROM exceptions'")
-        _choice("time_aggregation", self.time_aggregation, AGGREGATIONS)
+        choice("time_aggregation", self.time_aggregation, AGGREGATIONS)
         if self.time_aggregation != "Count" and not self.metric_measure_column:
             raise ValidationError(f"time_aggregation {self.time_aggregation!r} needs metric_measure_column, the "
                                   "numeric column of the query to aggregate (only 'Count' counts rows)")
@@ -396,11 +320,3 @@ class LogRule(Rule):
         if self.number_of_evaluation_periods > 1:
             text += f" in {self.min_failing_periods_to_alert} of the last {self.number_of_evaluation_periods} windows"
         return text
-
-
-def _as_rule(rule) -> Rule:
-    if not isinstance(rule, Rule):
-        raise ValidationError(f"expected a MetricRule or a LogRule (got {type(rule).__name__}: {rule!r}); "
-                              "build one with alerts.MetricRule(...) or alerts.LogRule(...)")
-    return rule
-

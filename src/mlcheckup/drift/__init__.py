@@ -19,12 +19,12 @@ threshold); the two tests return p-values, better higher (breach below). Default
 for categorical ones, 0.0 for the data quality rates. Definitions: ``azure-api.md`` §2.5-2.6.
 """
 
+from ..errors import KSRowLimitError
 from ._binning import bin_edges, histogram, sturges_bin_count, sturges_edges
 from ._typing import INTEGER_CATEGORICAL_RATIO, type_family
 from .importance import attribution_drift, feature_importance
 from .metrics import (
     KS_ROW_LIMIT,
-    KSRowLimitError,
     category_counts,
     jensen_shannon_distance,
     normalized_wasserstein_distance,

@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 
+from .. import _validate
 from ..errors import ValidationError
 
 
@@ -42,6 +43,8 @@ def sturges_bin_count(n_reference: int, n_production: int) -> int:
 
     Taught in lesson 04, §3.
     """
+    n_reference = _validate.whole("n_reference", n_reference, words="of rows, 0 or more")
+    n_production = _validate.whole("n_production", n_production, words="of rows, 0 or more")
     n_small = n_reference if n_reference < n_production else n_production
     if n_small < 1:
         raise ValidationError(f"a window has no rows (got {n_reference} and {n_production} rows); "
@@ -57,7 +60,8 @@ def bin_edges(lo: float, hi: float, k: int) -> np.ndarray:
     >>> bin_edges(2.0, 2.0, 4)
     array([1.99, 2.01])
     """
-    lo, hi = float(lo), float(hi)
+    lo, hi = _validate.number("lo", lo), _validate.number("hi", hi, low=lo)
+    k = _validate.whole("k", k, 1, words="of bins, at least 1 (sturges_bin_count gives Azure's)")
     if lo == hi:
         d = 0.005 if lo == 0 else abs(lo) * 0.005
         return np.array([lo - d, lo + d])

@@ -71,7 +71,7 @@ def distinct_ratio(values: pd.Series) -> float:
     return values.nunique(dropna=False) / len(values) if len(values) else float("nan")
 
 
-def _check_override(override: Mapping[str, str] | None, columns: Iterable[str] | None = None) -> dict[str, str]:
+def check_override(override: Mapping[str, str] | None, columns: Iterable[str] | None = None) -> dict[str, str]:
     """``{column: 'numerical' | 'categorical'}``, lower-cased; the columns are checked when given."""
     override = dict(override or {})
     known = None if columns is None else set(columns)
@@ -132,7 +132,7 @@ def reference_types(
 ) -> dict[str, FeatureType]:
     """Type every column of ``columns`` on the raw reference (before any null drop)."""
     columns = list(columns)
-    override = _check_override(feature_type_override, reference.columns)
+    override = check_override(feature_type_override, reference.columns)
     types = {}
     for name in columns:
         values = reference[name]
@@ -148,7 +148,8 @@ def select_columns(
 ) -> list[str]:
     """The reference columns a signal looks at: ``features`` (all by default) minus ``exclude``."""
     if not isinstance(reference, pd.DataFrame):
-        raise ValidationError(f"the reference must be a pandas DataFrame (got {type(reference).__name__})")
+        raise ValidationError(f"the reference must be a pandas DataFrame (got {type(reference).__name__}); "
+                              "pass the baseline table, e.g. the training data")
     excluded = set(exclude or ())
     if features is None:
         return [c for c in reference.columns if c not in excluded]
@@ -159,7 +160,7 @@ def select_columns(
     if missing:
         raise SchemaMismatchError(
             f"features {missing} are not columns of the reference; "
-            f"its columns are {list(reference.columns)[:20]}"
+            f"pass names among its columns: {list(reference.columns)[:20]}"
         )
     return [f for f in features if f not in excluded]
 
@@ -176,7 +177,8 @@ def common_plan(
     metrics, and the skipped ones with the reason.
     """
     if not isinstance(production, pd.DataFrame):
-        raise ValidationError(f"the production window must be a pandas DataFrame (got {type(production).__name__})")
+        raise ValidationError(f"the production window must be a pandas DataFrame (got {type(production).__name__}); "
+                              "pass the rows of one window with the reference's columns")
     common = [c for c in columns if c in production.columns]
     if features_given and len(common) < len(columns):
         missing = [c for c in columns if c not in production.columns]

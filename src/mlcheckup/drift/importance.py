@@ -23,15 +23,19 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from .. import _validate
 from ..errors import ValidationError
 from . import _typing
+
+__all__ = ["TASKS", "attribution_drift", "feature_importance", "top_features"]
 
 TASKS = ("classification", "regression")
 
 
 def _task(task: str | None, target_is_categorical: bool) -> str:
-    if task is not None and str(task).lower() in TASKS:
-        return str(task).lower()
+    if task is not None:
+        return _validate.choice("task", task.lower() if isinstance(task, str) else task, TASKS,
+                                "or None to infer it from the target's type")
     return "classification" if target_is_categorical else "regression"
 
 
@@ -117,6 +121,9 @@ def attribution_drift(reference_importance: pd.Series, production_importance: pd
     from sklearn.metrics import ndcg_score
 
     base, prod = pd.Series(reference_importance), pd.Series(production_importance)
+    if len(base) < 2:
+        raise ValidationError(f"attribution drift ranks at least 2 features (got {len(base)}: {dict(base)}); "
+                              "pass the importances of every feature, e.g. from feature_importance()")
     if set(base.index) != set(prod.index):
         raise ValidationError(f"feature names in baseline and production differ: "
                               f"{sorted(set(base.index) ^ set(prod.index))} (Azure fails the same way)")

@@ -23,18 +23,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import ValidationError
+from .. import _validate
+from ..errors import KSRowLimitError, ValidationError
 from . import _kernels
 from ._binning import histogram_sorted, sturges_edges
 from ._categories import align_counts, factorize, observed_counts
 
+__all__ = ["KS_ROW_LIMIT", "KS_ROW_LIMIT_MODES", "category_counts", "check_ks_row_limit",
+    "jensen_shannon_distance", "normalized_wasserstein_distance",
+    "pearsons_chi_squared_pvalue", "population_stability_index", "two_sample_ks_pvalue"]
+
 #: Azure computes the two-sample KS test only when both windows have fewer rows than this.
 KS_ROW_LIMIT = 10_000
 KS_ROW_LIMIT_MODES = ("raise", "nan", "compute")
-
-
-class KSRowLimitError(ValidationError):
-    """A KS test was asked for on a window of 10 000 rows or more, where Azure's job fails."""
 
 
 def ks_limit_message(n_reference: int, n_production: int) -> str:
@@ -50,9 +51,7 @@ def ks_limit_message(n_reference: int, n_production: int) -> str:
 
 def check_ks_row_limit(mode: str) -> str:
     """Validate a ``ks_row_limit`` argument."""
-    if mode not in KS_ROW_LIMIT_MODES:
-        raise ValidationError(f"ks_row_limit must be one of {KS_ROW_LIMIT_MODES} (got {mode!r})")
-    return mode
+    return _validate.choice("ks_row_limit", mode, KS_ROW_LIMIT_MODES, "'raise' fails as Azure does")
 
 
 def _is_numeric(values) -> bool:
@@ -63,10 +62,24 @@ def _is_numeric(values) -> bool:
     return kind in "iuf"
 
 
+def _sample(values, role: str):
+    """``values`` if it is one sample (a 1-D list, array or Series), else a ValidationError."""
+    try:
+        ok = not isinstance(values, str | bytes | dict) and np.ndim(values) == 1
+    except ValueError:  # ragged nested lists
+        ok = False
+    if not ok:
+        raise ValidationError(f"the {role} sample must be a 1-D list, array or Series of values "
+                              f"(got {type(values).__name__}: {str(values)[:60]}); pass one column, e.g. df['price']")
+    return values
+
+
 def _numbers(values, role: str) -> np.ndarray:
+    _sample(values, role)
     if not _is_numeric(values):
         raise ValidationError(
-            f"the {role} sample must hold numbers for a numerical metric (got {pd.Series(values).dtype} values); "
+            f"the {role} sample must hold numbers for a numerical metric (got {pd.Series(values).dtype} values "
+            f"such as {list(pd.Series(values).dropna().head(3))}); "
             "pass categorical=True to treat it as categories"
         )
     x = np.asarray(pd.Series(values).to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
@@ -103,10 +116,12 @@ def category_counts(reference, production) -> tuple[np.ndarray, np.ndarray, np.n
 
     Taught in lesson 04, §4.
     """
+    reference, production = _sample(reference, "reference"), _sample(production, "production")
     return align_counts(*observed_counts(*factorize(reference)), *observed_counts(*factorize(production)))
 
 
 def _counts(reference, production, categorical):
+    reference, production = _sample(reference, "reference"), _sample(production, "production")
     if categorical is None:
         categorical = not (_is_numeric(reference) and _is_numeric(production))
     if categorical:

@@ -23,6 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 
+from ..errors import ValidationError
 from . import _typing
 from .reference import Reference, finish_table
 from .thresholds import QUALITY_METRICS, metric_plan
@@ -125,6 +126,9 @@ def data_quality(
     else:
         reference = Reference(reference, features=features, exclude=exclude)
     plans = {"Numerical": metric_plan(numerical, "quality"), "Categorical": metric_plan(categorical, "quality")}
+    if not isinstance(production, pd.DataFrame):
+        raise ValidationError(f"the production window must be a pandas DataFrame (got {type(production).__name__}); "
+                              "pass the rows of one window with the reference's columns")
     base = reference.data
     rows_total = len(production)
     rows, skipped = [], {}

@@ -14,12 +14,15 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
-from ..errors import ValidationError
+from .. import _validate
+from ..errors import KSRowLimitError, ValidationError
 from . import _kernels, _typing
 from ._binning import bin_edges, histogram_sorted, sturges_bin_count
 from ._categories import align_counts, factorize, observed_counts
-from .metrics import KS_ROW_LIMIT, KSRowLimitError, check_ks_row_limit, ks_limit_message
+from .metrics import KS_ROW_LIMIT, check_ks_row_limit, ks_limit_message
 from .thresholds import breached, metric_plan
+
+__all__ = ["DRIFT_COLUMNS", "Reference", "azure_signal_output", "compare", "drift_table", "feature_types", "prediction_drift"]
 
 #: Columns of every drift table, in order (Azure's signal output plus the breach and row counts).
 DRIFT_COLUMNS = (
@@ -50,8 +53,7 @@ def null_mask(frame: pd.DataFrame, columns: Iterable[str], codes: Mapping[str, n
 def _workers(n_jobs: int | None, n_rows: int, n_tasks: int) -> int:
     if n_jobs is None:
         n_jobs = 1 if n_rows < _SERIAL_BELOW_ROWS else (os.cpu_count() or 1)
-    if not isinstance(n_jobs, int) or n_jobs < 1:
-        raise ValidationError(f"n_jobs must be a positive integer or None (got {n_jobs!r})")
+    n_jobs = _validate.whole("n_jobs", n_jobs, 1, words="of at least 1, or None")
     return max(1, min(n_jobs, n_tasks))
 
 

@@ -13,7 +13,12 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from .. import _validate
 from ..errors import ValidationError
+
+__all__ = ["CATEGORICAL_METRICS", "DEFAULT_DRIFT_THRESHOLDS", "DEFAULT_QUALITY_THRESHOLDS", "NUMERICAL_METRICS",
+    "P_VALUE_METRICS", "QUALITY_METRICS", "WIRE_NAMES", "breached", "check_metric", "check_threshold",
+    "metric_plan", "past_threshold"]
 
 NUMERICAL_METRICS = (
     "jensen_shannon_distance",
@@ -117,14 +122,8 @@ def metric_plan(spec, kind: str) -> dict[str, float | None]:
 
 def check_threshold(name: str, threshold) -> float:
     """A threshold must be a finite number >= 0 (and <= 1 for p-values and rates)."""
-    try:
-        value = float(threshold)
-    except (TypeError, ValueError):
-        raise ValidationError(f"threshold of {name} must be a number (got {threshold!r})") from None
     upper = 1.0 if (name in P_VALUE_METRICS or name in QUALITY_METRICS) else np.inf
-    if not (0.0 <= value <= upper) or np.isnan(value):
-        raise ValidationError(f"threshold of {name} must be between 0 and {upper} (got {threshold!r})")
-    return value
+    return _validate.threshold(f"threshold of {name}", threshold, 0.0, upper)
 
 
 def past_threshold(values, threshold, direction: str = "above") -> np.ndarray:

@@ -20,17 +20,20 @@ set without a window is used whole.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
 
+from .. import _validate
 from ..errors import ValidationError
 from .metrics import check_ks_row_limit
 from .quality import data_quality
 from .reference import Reference, drift_table
 from .thresholds import metric_plan
+
+__all__ = ["FREQUENCIES", "SIGNALS", "DriftMonitor", "LookbackWindows", "check_frequency", "default_windows",
+    "parse_duration", "run_times"]
 
 FREQUENCIES = ("minute", "hour", "day", "week", "month")
 SIGNALS = ("data_drift", "prediction_drift", "data_quality")
@@ -73,33 +76,29 @@ def default_windows(frequency: str | None = "day", interval: int = 1) -> Lookbac
         days = 7
     else:
         frequency = check_frequency(frequency)
-        if not isinstance(interval, int) or interval < 1:
-            raise ValidationError(f"interval must be a positive integer (got {interval!r})")
+        interval = _validate.whole("interval", interval, 1, words="of at least 1 (runs every interval units)")
         days = {"minute": 1, "hour": 1, "day": interval, "week": 7 * interval, "month": 30 * interval}[frequency]
     return LookbackWindows(f"P{days}D", "P0D", f"P{2 * days}D", f"P{days}D")
 
 
 def check_frequency(frequency: str) -> str:
     """Validate a recurrence frequency (case-insensitive, as the SDK)."""
-    if str(frequency).lower() not in FREQUENCIES:
-        raise ValidationError(f"frequency must be one of {FREQUENCIES} (got {frequency!r})")
-    return str(frequency).lower()
-
-
-_DURATION = re.compile(r"^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+    text = frequency.lower() if isinstance(frequency, str) else frequency
+    return _validate.choice("frequency", text, FREQUENCIES, "the recurrence unit, e.g. frequency='week'")
 
 
 def parse_duration(text: str) -> pd.Timedelta:
-    """An ISO-8601 duration as the monitor uses them (``P7D``, ``PT12H``, ``P1W``) as a Timedelta.
+    """An ISO-8601 duration as the SDK writes them (``P7D``, ``PT12H``, ``P1W``, ``P0D``) as a Timedelta.
+
+    Only the spelling azure-ai-ml sends; :class:`DriftMonitor` also takes the other spellings of
+    :mod:`mlcheckup._validate` (``"7D"``, ``"week"``, a timedelta).
 
     >>> parse_duration("P7D"), parse_duration("PT90M")
     (Timedelta('7 days 00:00:00'), Timedelta('0 days 01:30:00'))
+
+    Taught in lesson 04, §5.
     """
-    match = _DURATION.match(str(text).strip().upper())
-    if not match or text.strip().upper() in ("P", "PT"):
-        raise ValidationError(f"{text!r} is not an ISO-8601 duration such as 'P7D' or 'PT12H'")
-    weeks, days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-    return pd.Timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    return _validate.parse_iso_duration(text)
 
 
 def _step(frequency: str, interval: int):
@@ -111,6 +110,7 @@ def _step(frequency: str, interval: int):
 def run_times(first, last, frequency: str = "day", interval: int = 1) -> pd.DatetimeIndex:
     """Trigger times from ``first`` to ``last`` (inclusive) for a recurrence schedule."""
     frequency = check_frequency(frequency)
+    interval = _validate.whole("interval", interval, 1, words="of at least 1 (runs every interval units)")
     times, t = [], pd.Timestamp(first)
     step = _step(frequency, interval)
     while t <= pd.Timestamp(last):
@@ -132,8 +132,9 @@ class DriftMonitor:
         Metrics and thresholds per feature type, as in :func:`compare`; default: Azure's.
     frequency, interval : str, int
         The recurrence trigger; it sets the default production window (see the module table).
-    production_window : str, optional
-        Lookback size, e.g. ``"P7D"``, to override the default; ``production_offset`` likewise.
+    production_window : duration, optional
+        Lookback size, e.g. ``"P7D"``, ``"7D"``, ``"week"`` or a timedelta, to override the default;
+        ``production_offset`` likewise (it may be zero).
     features, feature_type_override, exclude : optional
         As in :class:`Reference` (used only when ``reference`` is a DataFrame).
     ks_row_limit, n_jobs : optional
@@ -175,9 +176,7 @@ class DriftMonitor:
         ks_row_limit: str = "raise",
         n_jobs: int | None = None,
     ):
-        if signal not in SIGNALS:
-            raise ValidationError(f"signal must be one of {SIGNALS} (got {signal!r})")
-        self.signal = signal
+        self.signal = _validate.choice("signal", signal, SIGNALS)
         if isinstance(reference, Reference):
             self.reference = reference
         else:
@@ -187,12 +186,13 @@ class DriftMonitor:
         self.numerical = metric_plan(numerical, kind or "numerical")
         self.categorical = metric_plan(categorical, kind or "categorical")
         self.frequency = check_frequency(frequency)
-        self.interval = interval
         self.windows = default_windows(self.frequency, interval)
-        self.production_size = parse_duration(production_window or self.windows.production_size)
-        self.production_offset = parse_duration(production_offset)
+        self.interval = int(interval)
+        self.production_size = _validate.duration(self.windows.production_size if production_window is None
+                                        else production_window, "production_window")
+        self.production_offset = _validate.duration(production_offset, "production_offset", allow_zero=True)
         self.ks_row_limit = check_ks_row_limit(ks_row_limit)
-        self.n_jobs = n_jobs
+        self.n_jobs = None if n_jobs is None else _validate.whole("n_jobs", n_jobs, 1, words="of at least 1, or None")
         self._history: list[pd.DataFrame] = []
 
     def __repr__(self) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from .. import _sdk_yaml
 from ..datacollector import MODEL_INPUTS, MODEL_OUTPUTS
-from ..drift._typing import _check_override
+from ..drift._typing import check_override
 from ..drift.thresholds import (
     DEFAULT_QUALITY_THRESHOLDS,
     check_metric,
@@ -190,7 +190,7 @@ def _override(override: Mapping[str, str] | None):
     if override is None:
         return None
     try:
-        return _check_override(override)  # the check drift.compare makes (columns are known only at run time)
+        return check_override(override)  # the check drift.compare makes (columns are known only at run time)
     except ValidationError as error:
         raise MonitorConfigError(str(error)) from None
 
