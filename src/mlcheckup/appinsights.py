@@ -11,6 +11,8 @@ KQL you would run in the portal::
     KQL:  requests | where success == false | summarize count() by resultCode
     SQL:  SELECT resultCode, count(*) FROM requests WHERE success = false GROUP BY resultCode
 
+and the KQL itself runs too: ``store.kql("requests | ...")`` (:mod:`mlcheckup.kql`).
+
 ``customDimensions`` is JSON text: ``json_extract(customDimensions, '$.confidence')`` plays the
 role of KQL's ``customDimensions["confidence"]``.
 
@@ -44,6 +46,10 @@ from ._loopback import LoopbackService, RequestRefused, load_json
 from ._process import disk_full_error, is_disk_full, private_opener, session_dir
 from ._progress import finish, progress
 from .errors import ServerError, ValidationError
+
+__all__ = ["LOCAL_INSTRUMENTATION_KEY", "QUIET_ENVIRONMENT", "SERVED_KEYS", "TABLES", "AppInsightsIngestion",
+           "connection_string", "create_store", "quiet_telemetry", "read_store", "served_requests",
+           "telemetry_environment"]
 
 #: Instrumentation key used offline (App Insights keys are UUIDs; this one is all zeros).
 LOCAL_INSTRUMENTATION_KEY = "00000000-0000-0000-0000-000000000000"
@@ -321,7 +327,7 @@ class AppInsightsIngestion(LoopbackService):
                 cols = _envelopes.columns(table)
                 by_table.setdefault(table, []).extend(tuple(r.get(c) for c in cols) for r in new_rows)
             except _ITEM_ERRORS as error:  # what an item can hold makes that item's 400, never a lost batch
-                errors.append({"index": index, "statusCode": 400, "message": str(error) if type(error) is ValueError
+                errors.append({"index": index, "statusCode": 400, "message": str(error) if isinstance(error, ValidationError)
                                else f"{type(error).__name__}: {error}"})
         accepted = len(envelopes) - len(errors)
         with self._lock:
@@ -384,6 +390,18 @@ class AppInsightsIngestion(LoopbackService):
         """
         self.check()
         return _read(self.path, sql, params)
+
+    def kql(self, text: str, *, limit: int | None = None, now=None) -> pd.DataFrame:
+        """Run a read-only KQL query over the telemetry tables, as in App Insights *Logs*.
+
+        ``store.kql("requests | summarize count() by resultCode")``; see :func:`mlcheckup.kql.query`
+        for the parameters, the column types and what differs from Azure.
+
+        Taught in lesson 05.
+        """
+        from . import kql
+
+        return kql.query(text, self, limit=kql.DEFAULT_LIMIT if limit is None else limit, now=now)
 
     def served_requests(self) -> pd.DataFrame:
         """The inference server's request rows with the values it served (see :func:`served_requests`)."""

@@ -7,25 +7,25 @@ WRONG = {
         "    values = np.sort(np.asarray(confidences, dtype=float))\n"
         "    return float(values[int(events_per_day)])\n"
     ),
-    # ignores `minutes`: always one row per hour (right for the default, wrong for any other bin)
-    "ex5_2_failure_rate_sql": (
-        "def failure_rate_sql(minutes=60):\n"
+    # ignores `minutes`: always hourly bins (right for the default, wrong for any other bin)
+    "ex5_2_failure_rate_kql": (
+        "def failure_rate_kql(minutes=60):\n"
         "    return '''\n"
-        "        SELECT strftime('%Y-%m-%d %H:00:00', timestamp) AS bin, COUNT(*) AS requests,\n"
-        "               SUM(success = 0) AS failed, 1.0 * SUM(success = 0) / COUNT(*) AS failure_rate\n"
-        "        FROM requests GROUP BY bin ORDER BY bin'''\n"
+        "        requests\n"
+        "        | summarize requests = count(), failed = countif(success == false) by bin(timestamp, 1h)\n"
+        "        | extend failure_rate = todouble(failed) / requests\n"
+        "        | order by timestamp asc'''\n"
     ),
-    # filters the event's name in WHERE: the left join becomes an inner join, requests without events vanish
-    "ex5_3_doubtful_share_sql": (
-        "def doubtful_share_sql(minutes=60):\n"
-        "    seconds = 60 * minutes\n"
+    # a join without kind= (innerunique): only requests that have an event survive, so every share is 1
+    "ex5_3_doubtful_share_kql": (
+        "def doubtful_share_kql(minutes=60):\n"
         "    return f'''\n"
-        "        SELECT datetime(CAST(strftime('%s', r.timestamp) AS INTEGER) / {seconds} * {seconds}, 'unixepoch') AS bin,\n"
-        "               COUNT(*) AS requests, COUNT(e.operation_Id) AS doubtful,\n"
-        "               1.0 * COUNT(e.operation_Id) / COUNT(*) AS doubtful_share\n"
-        "        FROM requests AS r LEFT JOIN customEvents AS e ON e.operation_Id = r.operation_Id\n"
-        "        WHERE e.name = 'LowConfidencePrediction'\n"
-        "        GROUP BY bin ORDER BY bin'''\n"
+        "        requests\n"
+        "        | join (customEvents | where name == \"LowConfidencePrediction\"\n"
+        "                          | project operation_Id, doubtful = 1) on operation_Id\n"
+        "        | summarize requests = count(), doubtful = countif(doubtful == 1) by bin(timestamp, {minutes}m)\n"
+        "        | extend doubtful_share = todouble(doubtful) / requests\n"
+        "        | order by timestamp asc'''\n"
     ),
     # alerts on the slowest single request: every healthy slow outlier raises a false alarm
     "ex5_4_slowdown_rule": (
