@@ -18,7 +18,12 @@ variables. Differences from the ``azmlinfsrv`` command, on purpose:
 * a worker that dies (killed, out of memory) is restarted by gunicorn, as in Azure; the payloads
   and telemetry it still held are lost, and :meth:`LocalEndpoint.collected` says how many.
 
-Taught in lessons 02 (deploy) and 05 (telemetry).
+Its jobs live in small private modules behind this one face: the HTTP client
+(:mod:`mlcheckup._scoring`, shared with :class:`~mlcheckup.frontend.FrontEnd`), the server's
+environment (:mod:`mlcheckup._server_env`), the console log (:mod:`mlcheckup._serverlog`) and
+the collected data (:mod:`mlcheckup._collected`); this module supervises the process.
+
+Taught in lessons 02 (deploy), 03 (logs and events) and 05 (telemetry).
 """
 
 from __future__ import annotations
@@ -26,21 +31,23 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import signal
 import socket
 import sys
 import tempfile
 import time
-import uuid
 import warnings
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
 import psutil
 import requests
 
+from . import _validate
+from ._azureml_names import check_name
+from ._collected import CollectedData, loss_message
 from ._lifecycle import Managed, State
 from ._loopback import HOST, LoopbackAddress, bind_error
 from ._process import (
@@ -54,9 +61,11 @@ from ._process import (
     write_private,
 )
 from ._progress import finish, progress
+from ._scoring import ScoringClient, session
+from ._server_env import SERVER_VERSION, deployment_environment
+from ._serverlog import CONSOLE_COLUMNS, EXCEPTION_LINE, ServerLog, console_rows
 from .appinsights import (
     LOCAL_INSTRUMENTATION_KEY,
-    QUIET_ENVIRONMENT,
     AppInsightsIngestion,
     telemetry_environment,
 )
@@ -68,137 +77,16 @@ from .datacollector import (
     check_sampling_rate,
     collector_config,
 )
-from ._azureml_names import check_name
-from .errors import ServerError, ValidationError
-from .serving import LOST_MARKER
+from .errors import ScoringError, ServerError, ValidationError
 
-__all__ = ["LocalEndpoint", "ScoringError", "State"]
+__all__ = ["EVENT_COLUMNS", "SERVER_VERSION", "LocalEndpoint", "ScoringError", "State"]
 
-SERVER_VERSION = "azmlinfsrv/1.5.1"
-_READY = "ready for serving traffic"
-_FAILED = ("User's init function failed", "Worker failed to boot", "Configuration Error", "Invalid config file")
-_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)): ?(.*)$")
-_LOST_LINE = re.compile(re.escape(LOST_MARKER) + r" \((\w+)\)")
-_WORKER_DIED = re.compile(r"Worker \(pid:(\d+)\) (?:was sent ([\w ]+?)!|exited with code (-?\d+))")
-#: What to do about lost payloads, by reason.
-_LOSS_ADVICE = {
-    "queue_full": "the Collector's queue was full: send fewer requests per second",
-    "undelivered": "the sink did not take them (it was stopped, failed, or refused them: see endpoint.logs())",
-    "disk_full": "the disk is full: free some space",
-    "write_failed": "the sink could not write them: see the sink's error",
-    "worker_restarts": "a worker died with them in its queue",
-    "error": "see the warnings in endpoint.logs()",
-}
+#: ``AmlOnlineEndpointEventLog``'s columns (Learn's table reference).
+EVENT_COLUMNS = ("TimeGenerated", "OperationName", "InstanceId", "DeploymentName", "Name", "Message")
 
 
-class ScoringError(ServerError):
-    """The endpoint answered a scoring request with an HTTP error.
 
-    Attributes
-    ----------
-    status : int
-        HTTP status (4xx: the request was refused; 5xx: score.py or the server failed).
-    message : str
-        The server's ``message`` field.
-    """
-
-    def __init__(self, status: int, message: str, label: str) -> None:
-        kind = "refused the request" if status < 500 else "failed"
-        hint = "fix the request" if status < 500 else "read endpoint.logs() for the traceback"
-        super().__init__(f"{label} {kind} with HTTP {status}: {message}; {hint}")
-        self.status, self.message = status, message
-
-
-def _link_model(model: Path, layout: Path) -> None:
-    layout.mkdir(parents=True, exist_ok=True)
-    target = layout / model.name
-    try:
-        target.symlink_to(model.resolve(), target_is_directory=model.is_dir())
-    except OSError:  # no symlinks here: copy instead
-        import shutil
-
-        (shutil.copytree if model.is_dir() else shutil.copy2)(model, target)
-
-
-class _ServerLog:
-    """The server's console log, read from where the previous read stopped.
-
-    It keeps what the endpoint watches for (workers ready, a failed start, lost payloads), so a
-    long log is never read twice.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.ready = 0
-        self.failed = False
-        self.lost: Counter = Counter()
-        #: Workers that died while serving: "pid 123 (SIGKILL)", in order.
-        self.worker_deaths: list[str] = []
-        self._offset = 0
-        self._partial = b""
-
-    def update(self) -> None:
-        """Scan the lines written since the last call (a line still being written waits)."""
-        try:
-            with open(self.path, "rb") as log:
-                log.seek(self._offset)
-                chunk = log.read()
-        except FileNotFoundError:
-            return
-        self._offset += len(chunk)
-        *lines, self._partial = (self._partial + chunk).split(b"\n")
-        for raw in lines:
-            line = raw.decode(errors="replace")
-            self.ready += _READY in line
-            self.failed = self.failed or any(marker in line for marker in _FAILED)
-            found = _LOST_LINE.search(line)
-            if found:
-                self.lost[found.group(1)] += 1
-            died = _WORKER_DIED.search(line)
-            if died:
-                how = died.group(2) or f"exit code {died.group(3)}"
-                self.worker_deaths.append(f"pid {died.group(1)} ({how})")
-
-    def tail(self, lines: int) -> str:
-        """The last ``lines`` lines, read from the end of the file."""
-        if lines <= 0 or not self.path.exists():
-            return ""
-        with open(self.path, "rb") as log:
-            position = log.seek(0, os.SEEK_END)
-            data = b""
-            while position > 0 and data.count(b"\n") <= lines:
-                step = min(64 * 1024, position)
-                position -= step
-                log.seek(position)
-                data = log.read(step) + data
-        return "\n".join(data.decode(errors="replace").splitlines()[-lines:])
-
-
-def _whole(name: str, value, low: int, high: int | None, words: str) -> int:
-    """``value`` as an int in [low, high]; a bool, a float with a fraction or text is a ValidationError."""
-    ok = isinstance(value, int | float | str) and not isinstance(value, bool)
-    try:
-        number = int(value) if ok else None
-        ok = ok and number == float(value)
-    except (TypeError, ValueError):
-        ok = False
-    if not ok or number < low or (high is not None and number > high):
-        raise ValidationError(f"{name} must be a whole number {words} (got {value!r})")
-    return number
-
-
-def _seconds(name: str, value) -> float:
-    """``value`` as a positive, finite number of seconds; else a ValidationError."""
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        seconds = float("nan")
-    if isinstance(value, bool) or not 0 < seconds < float("inf"):
-        raise ValidationError(f"{name} must be a positive number of seconds (got {value!r})")
-    return seconds
-
-
-class LocalEndpoint(LoopbackAddress, Managed):
+class LocalEndpoint(LoopbackAddress, Managed, ScoringClient, CollectedData):
     """Serve ``score.py`` and a model with the real Azure ML inference server, on 127.0.0.1.
 
     Parameters
@@ -263,10 +151,10 @@ class LocalEndpoint(LoopbackAddress, Managed):
             raise ValidationError(f"score_script {self.score_script} does not exist; pass the path of score.py")
         if not self.model.exists():
             raise ValidationError(f"model {self.model} does not exist; pass the model file or folder")
-        workers = _whole("workers", workers, 1, None, "of at least 1")
-        port = _whole("port", port, 0, 65535, "from 0 to 65535")
-        start_timeout = _seconds("start_timeout", start_timeout)
-        request_timeout = _seconds("request_timeout", request_timeout)
+        workers = _validate.whole("workers", workers, 1, words="of at least 1")
+        port = _validate.whole("port", port, 0, 65535)
+        start_timeout = _validate.seconds("start_timeout", start_timeout)
+        request_timeout = _validate.seconds("request_timeout", request_timeout)
         check_sampling_rate(sampling_rate)
         if collections:
             check_collections(collections)
@@ -295,9 +183,9 @@ class LocalEndpoint(LoopbackAddress, Managed):
         self.control_socket: Path | None = None
         self._proc = None
         self._scored = 0  # 2xx answers to POST /score sent through post(): one payload per collection each
-        self._log: _ServerLog | None = None
-        self._http = requests.Session()
-        self._http.trust_env = False  # never send loopback traffic through an HTTP(S)_PROXY of the laptop
+        self._log: ServerLog | None = None
+        self._events: list[tuple] = []
+        self._http = session()
 
     @classmethod
     def from_deployment(cls, deployment, *, app_insights: AppInsightsIngestion | None = None, **kwargs):
@@ -328,7 +216,9 @@ class LocalEndpoint(LoopbackAddress, Managed):
         config = data_collector_config(deployment)["collections"]
         environment = dict(deployment.environment_variables or {})
         if "workers" not in kwargs and environment.get("WORKER_COUNT"):  # the server's own setting, as in Azure
-            kwargs["workers"] = environment["WORKER_COUNT"]
+            text = str(environment["WORKER_COUNT"]).strip()
+            kwargs["workers"] = _validate.whole("WORKER_COUNT", int(text) if text.isdigit() else text, 1,
+                                                words="of at least 1 (an environment variable: digits only)")
         timeout = getattr(deployment.request_settings, "request_timeout_ms", None)
         if timeout:  # Azure stops a request after request_timeout_ms; the server's own limit does the same here
             environment.setdefault("SCORING_TIMEOUT_MS", str(timeout))
@@ -372,21 +262,9 @@ class LocalEndpoint(LoopbackAddress, Managed):
 
     # -- lifecycle ------------------------------------------------------------------------------
     def _environment(self) -> dict:
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("AZUREML_MDC_", "AML_APP_INSIGHTS", "APPLICATIONINSIGHTS_"))}
-        layout = self.folder / "azureml-models" / self.model_name / self.model_version
-        _link_model(self.model, layout)
-        (self.folder / "tmp").mkdir()
-        env.update({
-            "AZUREML_MODEL_DIR": str(layout), "AZUREML_ENTRY_SCRIPT": str(self.score_script),
-            "AML_APP_ROOT": str(self.app_root), "SERVICE_NAME": self.name, "WORKSPACE_NAME": "local",
-            "HOSTNAME": f"{self.name}-{self.deployment}-local", "HTTP_X_MS_SERVER_VERSION": SERVER_VERSION,
-            "PYTHONUNBUFFERED": "1", "TMPDIR": str(self.folder / "tmp"), "AML_APP_INSIGHTS_ENABLED": "false",
-            # the Collector and the exporter honour HTTP(S)_PROXY: keep loopback traffic off any proxy
-            "NO_PROXY": ",".join(filter(None, ["127.0.0.1,localhost", os.environ.get("NO_PROXY")])),
-            "no_proxy": ",".join(filter(None, ["127.0.0.1,localhost", os.environ.get("no_proxy")])),
-            **QUIET_ENVIRONMENT,
-        })
+        env = deployment_environment(self.folder, model=self.model, model_name=self.model_name,
+                                     model_version=self.model_version, score_script=self.score_script,
+                                     app_root=self.app_root, name=self.name, deployment=self.deployment)
         if self.collections:
             config = self.folder / "mdc_config.json"
             write_private(config, json.dumps(collector_config(self.collections, self.sampling_rate)))
@@ -423,6 +301,7 @@ class LocalEndpoint(LoopbackAddress, Managed):
                 raise disk_full_error(f"prepare {self.label}", folder, error) from None
             raise ServerError(f"cannot prepare {self.label} in {folder}: {type(error).__name__}: {error}") from None
         self._exceptions_before = self.app_insights.count("exceptions") if self.app_insights else 0
+        self.record_event("Created", f"container for {self.label} created in {self.folder}")
         listener = self._bind()
         control = self.folder / "gunicorn.ctl"
         control_args = ["--control-socket", str(control)] if len(str(control)) < 100 else ["--no-control-socket"]
@@ -451,6 +330,7 @@ class LocalEndpoint(LoopbackAddress, Managed):
                     self._fail("score.py could not be loaded or its init() failed")
                 if ready >= self.workers and self._healthy():
                     finish(bar)
+                    self.record_event("Started", f"{self.workers} worker(s) ready for serving traffic")
                     return
                 if time.monotonic() > deadline:
                     self._fail(f"it was not healthy after {self.start_timeout:.0f} s "
@@ -464,10 +344,11 @@ class LocalEndpoint(LoopbackAddress, Managed):
             return False
 
     def _fail(self, reason: str) -> None:
+        self.record_event("BackOff", f"the server failed to start: {reason}")
         self._await_exception_telemetry()
         terminate(self._proc, self._session, timeout=1.0)  # a failed server needs no grace; the log is complete
         lines = self.log_path.read_text(errors="replace").splitlines()
-        errors = [i for i, line in enumerate(lines) if _EXCEPTION_LINE.match(line)]
+        errors = [i for i, line in enumerate(lines) if EXCEPTION_LINE.match(line)]
         cause = [lines[i] for i in errors if "UserScript" not in lines[i]]
         if cause:
             reason += f": {cause[0]}"
@@ -502,74 +383,32 @@ class LocalEndpoint(LoopbackAddress, Managed):
 
     def _stop(self) -> None:
         if self._proc is not None:  # also after the master died: its workers and its record go too
+            if self._proc.poll() is None:
+                self.record_event("Killing", f"stopping {self.label} (SIGTERM to the server's process group)")
             terminate(self._proc, self._session)
         if self.sink is not None:
             self.sink.stop()
         self._http.close()
         lost = self.data_collection_errors() if self.folder else Counter()
         if sum(lost.values()):
-            warnings.warn(DataCollectionWarning(
-                f"{self.label} lost {sum(lost.values())} collected payload(s) ({dict(lost)}): "
-                + "; ".join(_LOSS_ADVICE.get(reason, _LOSS_ADVICE["error"]) for reason in lost)), stacklevel=3)
+            warnings.warn(DataCollectionWarning(f"{self.label} lost {loss_message(lost)}"), stacklevel=3)
 
     # -- use --------------------------------------------------------------------------------------
-    def post(self, payload, *, headers: dict | None = None, timeout: float | None = None,
-             path: str = "/score") -> requests.Response:
-        """Send one request and return the raw response, whatever its status.
-
-        ``payload`` is sent as JSON unless it is ``str`` or ``bytes`` (sent as is). An
-        ``x-request-id`` is added when missing, as Azure's front end does, so the request can
-        be found in App Insights and in the collected data.
-        """
-        self._require_running("send a request")
-        headers = {"x-request-id": str(uuid.uuid4()), **(headers or {})}
-        if isinstance(payload, str | bytes):
-            data = payload
-        else:
-            data = json.dumps(payload)
-            headers.setdefault("Content-Type", "application/json")
-        try:
-            response = self._http.post(self.url + path, data=data, headers=headers,
-                                       timeout=timeout or self.request_timeout)
-        except requests.RequestException as error:
-            if self.state is State.FAILED:
-                raise ServerError(f"{self.label} did not answer: {self.failure}; create a new one") from error
-            raise ServerError(f"{self.label} did not answer ({type(error).__name__}: {error}); "
-                              "check endpoint.logs() and endpoint.state") from error
+    def _answered(self, path: str, response) -> None:
         if path == "/score" and 200 <= response.status_code < 300:
-            self._scored += 1
-        return response
+            self.expect_payloads(1)
 
-    def invoke(self, payload, *, headers: dict | None = None, timeout: float | None = None):
-        """Score ``payload`` and return the parsed JSON answer.
+    def expect_payloads(self, count: int = 1) -> None:
+        """Count ``count`` requests scored through another client (a front end, a load generator).
 
-        Raises
-        ------
-        ScoringError
-            If the endpoint answers 4xx (a refused request: the message says why) or 5xx.
-        ServerError
-            If it answers with a body that is not JSON (the message quotes its start).
-
-        Taught in lesson 02.
+        :meth:`collected` waits for one payload per collection for each 2xx answer to ``POST /score``;
+        :meth:`post` and :meth:`invoke` count theirs, other clients call this.
         """
-        response = self.post(payload, headers=headers, timeout=timeout)
-        if response.status_code >= 400:
-            try:
-                message = response.json().get("message", response.text)
-            except (ValueError, AttributeError):  # not JSON, or JSON that is not an object
-                message = response.text
-            raise ScoringError(response.status_code, message, self.label)
-        try:
-            return response.json()
-        except ValueError:
-            raise ServerError(
-                f"{self.label} answered HTTP {response.status_code} with a body that is not JSON: "
-                f"{response.text[:200]!r}; run() must return something JSON can encode "
-                "(use endpoint.post() to read a raw answer)") from None
+        self._scored += _validate.whole("count", count, 0)
 
-    def _server_log(self) -> _ServerLog:
+    def _server_log(self) -> ServerLog:
         if self._log is None or self._log.path != self.log_path:
-            self._log = _ServerLog(self.log_path)
+            self._log = ServerLog(self.log_path)
         return self._log
 
     def logs(self, lines: int | None = None) -> str:
@@ -580,25 +419,6 @@ class LocalEndpoint(LoopbackAddress, Managed):
             return self._server_log().tail(lines)
         with open(self.log_path, encoding="utf-8", errors="replace") as log:
             return log.read()
-
-    def data_collection_errors(self) -> Counter:
-        """Collected payloads lost so far, by reason (``queue_full``, ``undelivered``, ``disk_full``, ...).
-
-        Counted from the server's log (what the Collector could not queue or deliver) and from the
-        sink's own count of payloads it could not store, which it keeps in memory: on a full disk
-        the log loses its lines too, so a payload refused by the sink counts at least once.
-        """
-        if self.log_path is None:
-            return Counter()
-        log = self._server_log()
-        log.update()
-        lost = Counter(log.lost)
-        if self.sink is not None and self.sink.lost:
-            refused = sum(self.sink.lost.values())
-            # each payload the sink refused is also an "undelivered" line in the log, when the disk lets it be written
-            lost["undelivered"] = max(0, lost["undelivered"] - refused)
-            lost.update(self.sink.lost)
-        return +lost
 
     def worker_restarts(self) -> list[str]:
         """Workers that died while the endpoint ran, e.g. ``["pid 4242 (SIGKILL)"]``; gunicorn restarted each.
@@ -612,74 +432,45 @@ class LocalEndpoint(LoopbackAddress, Managed):
         log.update()
         return list(log.worker_deaths)
 
-    def _expected_payloads(self, collection: str) -> int | None:
-        """Payloads ``collection`` should have received so far; None when sampling makes it unknown."""
-        entry = collector_config(self.collections, self.sampling_rate)["collections"].get(collection)
-        if not entry or not entry.get("enabled", True):
-            return 0
-        return self._scored if entry.get("sampleRatePercentage", 100) >= 100 else None
+    # -- Azure's log tables -------------------------------------------------------------------------
+    def record_event(self, name: str, message: str) -> None:
+        """Add a lifecycle event to :meth:`event_log` (the endpoint records its own; a front end adds probe failures)."""
+        self._events.append((pd.Timestamp.now(tz="UTC"), name, message))
 
-    def collected(self, collection: str, *, wait: bool = True, timeout: float = 10.0, **kwargs):
-        """The rows collected so far for ``collection`` (see :func:`mlcheckup.datacollector.read_collected`).
+    def console_log(self) -> pd.DataFrame:
+        """``AmlOnlineEndpointConsoleLog``: the container's console, one row per line of :meth:`logs`.
 
-        The Collector sends in the background, a few milliseconds after each request. With
-        ``wait`` (default) this first waits until the sink has one payload per request that
-        :meth:`post` (or :meth:`invoke`) got a 2xx answer to, as the course's score.py collects
-        inputs and outputs of every scored request; a sampled collection is waited for until it
-        has been quiet for half a second.
+        Columns ``TimeGenerated`` (the line's own time, else the previous line's), ``OperationName``,
+        ``InstanceId``, ``DeploymentName``, ``ContainerName`` (``inference-server``), ``Message``.
 
-        Warns
-        -----
-        DataCollectionWarning
-            If payloads are still missing after ``timeout`` seconds, or were lost on the way
-            (a full Collector queue, a stopped sink, a full disk, a worker that died with
-            payloads in its queue: the message names the cause and the count); the rows
-            returned then lack them.
-
-        Raises
-        ------
-        ServerError
-            If the endpoint collects nothing, or the sink failed to store a payload.
-
-        Taught in lesson 02.
+        Taught in lesson 03.
         """
-        if self.sink is None:
-            raise ServerError(f"{self.label} collects no data; create it with collections=('model_inputs', "
-                              "'model_outputs') or deploy with a data_collector")
-        if wait and self.state is State.RUNNING:
-            expected = self._expected_payloads(collection)
-            if expected is None:
-                self.sink.wait_idle(timeout=timeout)
-            else:
-                def lost() -> int:
-                    return sum(self.data_collection_errors().values())
+        started = self._events[0][0] if self._events else pd.Timestamp.now(tz="UTC")
+        if self.log_path is None or not self.log_path.exists():
+            return pd.DataFrame(columns=list(CONSOLE_COLUMNS))
+        return console_rows(self.logs(), deployment=self.deployment, instance=self._instance(), started=started)
 
-                began = time.monotonic()
+    def event_log(self) -> pd.DataFrame:
+        """``AmlOnlineEndpointEventLog``: the deployment's lifecycle events so far.
 
-                def died_with_a_worker() -> bool:  # a worker died and the sink has been quiet: the rest never comes
-                    quiet = time.monotonic() - max(self.sink.last_received, began) >= 0.5
-                    return quiet and bool(self.worker_restarts())
+        ``Name`` is one of Azure's: ``Created`` (folder and model laid out), ``Started`` (every
+        worker ready), ``BackOff`` (the server failed to start), ``Killing`` (stopped, or a worker
+        killed: gunicorn restarts it), ``LivenessProbeFailed`` (the server's process is gone),
+        ``ReadinessProbeFailed`` (the front end could not reach it). Columns ``TimeGenerated``,
+        ``OperationName``, ``InstanceId``, ``DeploymentName``, ``Name``, ``Message``.
 
-                arrived = self.sink.wait_for(collection, expected, timeout=timeout, lost=lost,
-                                             give_up=died_with_a_worker)
-                restarts = self.worker_restarts()
-                missing = max(0, expected - arrived - lost())
-                if missing and restarts:
-                    warnings.warn(DataCollectionWarning(
-                        f"{len(restarts)} worker(s) of {self.label} died and were restarted "
-                        f"({', '.join(restarts[:3])}): {missing} of {expected} {collection} payloads are lost "
-                        "with them (they were still in the dead worker's Collector queue), and so is the "
-                        "telemetry it had not exported yet (up to 5 s); these rows are incomplete"), stacklevel=2)
-                elif missing:
-                    warnings.warn(DataCollectionWarning(
-                        f"only {arrived} of {expected} {collection} payloads arrived within {timeout:g} s "
-                        f"(one per scored request); these rows are incomplete: call collected() again, "
-                        "or pass a longer timeout="), stacklevel=2)
-        self.sink.check()  # a payload the sink failed to store is missing: say so, do not return less
-        lost = self.data_collection_errors()
-        if sum(lost.values()):
-            warnings.warn(DataCollectionWarning(
-                f"{self.label} lost {sum(lost.values())} payload(s) so far ({dict(lost)}): "
-                + "; ".join(_LOSS_ADVICE.get(reason, _LOSS_ADVICE["error"]) for reason in lost)
-                + "; these rows are missing"), stacklevel=2)
-        return self.sink.read(collection, **kwargs)
+        Taught in lesson 03.
+        """
+        events = list(self._events)
+        if self.log_path is not None:
+            events += [(None, "Killing", f"worker {death} died; gunicorn restarted it") for death in self.worker_restarts()]
+        if self.state is State.FAILED and self.failure and not any(e[1] == "BackOff" for e in events):
+            events.append((pd.Timestamp.now(tz="UTC"), "LivenessProbeFailed", self.failure))
+        rows = [(when if when is not None else pd.Timestamp.now(tz="UTC"), "", self._instance(), self.deployment,
+                 name, message) for when, name, message in events]
+        table = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
+        table["TimeGenerated"] = pd.to_datetime(table["TimeGenerated"], utc=True).astype("datetime64[ns, UTC]")
+        return table.sort_values("TimeGenerated", kind="stable", ignore_index=True)
+
+    def _instance(self) -> str:
+        return f"{self.name}-{self.deployment}-local"
