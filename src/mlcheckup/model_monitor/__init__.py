@@ -28,21 +28,22 @@ Alerts are off unless asked for (``alert=False``), as in the SDK: pass ``alert=T
 that should email.
 
 What the layer does not build (it still validates such schedules when the SDK accepts them):
-``pre_processing_component`` (for data collected outside Azure ML), model performance signals,
-and generation safety and quality signals (the ``generation-safety-quality-monitoring.yaml`` of
-azureml-examples is refused by the SDK itself: its ``data_window_size`` and
+``pre_processing_component`` (for data collected outside Azure ML) and generation safety and
+quality signals (the ``generation-safety-quality-monitoring.yaml`` of azureml-examples is refused by the SDK itself: its ``data_window_size`` and
 ``workspace_connection_id`` keys are unknown to the azure-ai-ml 1.35.2 schema).
 
 The package's parts: signal builders and thresholds (``_signals``), the schedule and its default
 signals (``_schedule``), what the SDK makes of it offline (``_sdk``: YAML, REST payload, what is sent,
-:func:`validate`), and :func:`local_signals` (``_local``), which runs the schedule's signals on local
-data with :mod:`mlcheckup.drift`, configured from what the SDK would send.
+:func:`validate`), model performance with ground truth (``_performance``, taught in lesson 06),
+and :func:`local_signals` (``_local``), which runs the schedule's signals on local data with
+:mod:`mlcheckup.drift`, configured from what the SDK would send.
 
 Taught in lesson 04, §7.
 """
 
 from ..errors import MonitorConfigError
 from ._local import UNSUPPORTED, LocalSignal, local_signals
+from ._performance import performance_signal, sent_performance_thresholds, validate_performance
 from ._schedule import monitor_schedule, with_default_signals
 from ._sdk import default_signals, load_yaml, rest_payload, schema_message, sent_thresholds, to_yaml, validate
 from ._signals import (
@@ -77,13 +78,16 @@ __all__ = [
     "load_yaml",
     "local_signals",
     "monitor_schedule",
+    "performance_signal",
     "prediction_drift_signal",
     "quality_thresholds",
     "rest_payload",
     "schema_message",
+    "sent_performance_thresholds",
     "sent_thresholds",
     "to_yaml",
     "top_features",
     "validate",
+    "validate_performance",
     "with_default_signals",
 ]
