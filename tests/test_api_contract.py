@@ -166,7 +166,7 @@ EXTRA_PROBES = {
     "mlcheckup.alerts.duration": [("value", 7), ("value", "-5min"), ("value", "month"), ("value", True),
                                   ("value", "P")],
     "mlcheckup.alerts.iso_duration": [("value", 7), ("value", "-5min")],
-    "mlcheckup.drift.DriftMonitor": [("production_window", 7), ("production_window", "-5min"),
+    "mlcheckup.drift.DriftDetector": [("production_window", 7), ("production_window", "-5min"),
                                      ("production_offset", "later"), ("n_jobs", "many"), ("n_jobs", 0),
                                      ("signal", "no-such-choice"), ("interval", 0), ("interval", 1.5)],
     "mlcheckup.drift.Reference": [("data", 3), ("features", ["no-such-column"]),
@@ -385,7 +385,7 @@ def test_every_public_module_imports():
 def test_the_walk_finds_the_public_surface():
     """The walk sees the package faces and every kind of callable (a broken walk tests nothing)."""
     found = public_callables()
-    for name in ("mlcheckup.drift.compare", "mlcheckup.alerts.MetricRule", "mlcheckup.drift.DriftMonitor",
+    for name in ("mlcheckup.drift.compare", "mlcheckup.alerts.MetricRule", "mlcheckup.drift.DriftDetector",
                  "mlcheckup.alerts.duration", "mlcheckup.drift.parse_duration"):
         assert name in found, f"{name} is not found by the walk"
     assert not any(".\u005f" in target.replace("mlcheckup.", "", 1) for target in found), "a private name leaked"

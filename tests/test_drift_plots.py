@@ -71,7 +71,7 @@ def test_heatmap_of_a_drift_monitor_table():
     reference = pd.DataFrame({"x": rng.normal(size=400), "c": rng.choice(["a", "b"], 400)})
     times = pd.date_range("2024-01-01", periods=28, freq="D").repeat(20)
     production = pd.DataFrame({"time": times, "x": rng.normal(size=len(times)), "c": rng.choice(["a", "b"], len(times))})
-    table = drift.DriftMonitor(reference, frequency="week").over_time(production, time_column="time")
+    table = drift.DriftDetector(reference, frequency="week").over_time(production, time_column="time")
     grid = plots.heatmap(table).axes[0].images[0].get_array()
     assert grid.shape == (2, table["window_start"].nunique())
     first = table[table["window_start"] == table["window_start"].min()].set_index("feature_name")

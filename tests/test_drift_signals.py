@@ -229,7 +229,7 @@ def _log(days=21, per_day=48, shift_from="2024-01-11", seed=0):
 
 def test_over_time_uses_the_default_window_and_finds_the_onset():
     ref = _log(days=10, per_day=480, shift_from="2099-01-01", seed=1).drop(columns="ts")
-    monitor = drift.DriftMonitor(ref, frequency="day", interval=2)
+    monitor = drift.DriftDetector(ref, frequency="day", interval=2)
     table = monitor.over_time(_log(per_day=480), time_column="ts")
     first = table.iloc[0]
     assert first.run_time == pd.Timestamp("2024-01-03")                   # one 2-day window after the start
@@ -244,7 +244,7 @@ def test_over_time_uses_the_default_window_and_finds_the_onset():
 def test_over_time_windows_are_half_open_and_empty_windows_are_listed():
     log = _log(days=6, per_day=1)                            # one row a day at midnight
     log = log[log.ts != "2024-01-03"]
-    monitor = drift.DriftMonitor(log.drop(columns="ts"), frequency="day")
+    monitor = drift.DriftDetector(log.drop(columns="ts"), frequency="day")
     table = monitor.over_time(log, time_column="ts")
     assert set(table.target_row_count) == {1}                  # [t - 1 day, t) holds exactly one midnight
     assert pd.Timestamp("2024-01-04") in table.attrs["empty_windows"]
@@ -254,13 +254,13 @@ def test_monitor_can_run_data_quality_and_explicit_windows():
     ref = _log(days=5).drop(columns="ts")
     log = _log()
     log.loc[log.index[-30:], "price"] = np.nan
-    quality = drift.DriftMonitor(ref, signal="data_quality", frequency="day", production_window="P3D")
+    quality = drift.DriftDetector(ref, signal="data_quality", frequency="day", production_window="P3D")
     table = quality.over_time(log, time_column="ts")
     nulls = table[(table.metric_name == "null_value_rate") & (table.feature_name == "price")]
     assert nulls.breached.iloc[-1] and not nulls.breached.iloc[0]
     assert (table.window_end - table.window_start).eq(pd.Timedelta(days=3)).all()
     with pytest.raises(ValidationError, match="signal must be one of"):
-        drift.DriftMonitor(ref, signal="model_performance")
+        drift.DriftDetector(ref, signal="model_performance")
 
 
 # --- data quality -----------------------------------------------------------------------------
@@ -316,7 +316,7 @@ def test_data_quality_types_a_column_on_the_reference():
 @pytest.mark.parametrize("window", ["P7D", "7D", "week", "P1W", pd.Timedelta(days=7), datetime.timedelta(days=7)])
 def test_drift_monitor_takes_every_spelling_of_a_duration(window):
     reference = pd.DataFrame({"x": np.arange(20.0)})
-    monitor = drift.DriftMonitor(reference, frequency="day", production_window=window)
+    monitor = drift.DriftDetector(reference, frequency="day", production_window=window)
     assert monitor.production_size == pd.Timedelta(days=7)
 
 
@@ -324,5 +324,5 @@ def test_drift_monitor_takes_every_spelling_of_a_duration(window):
                                            ("-5min", "got '-5min'"), ("P", "ISO 8601 durations look like")])
 def test_drift_monitor_refuses_a_duration_and_says_how_to_write_one(window, words):
     with pytest.raises(ValidationError, match=r"production_window must be a positive duration such as 'PT5M'") as caught:
-        drift.DriftMonitor(pd.DataFrame({"x": np.arange(20.0)}), production_window=window)
+        drift.DriftDetector(pd.DataFrame({"x": np.arange(20.0)}), production_window=window)
     assert words in str(caught.value)

@@ -241,12 +241,12 @@ def test_local_signal_evaluates_like_drift_compare():
     assert psi_price == pytest.approx(float(np.sum((q - p) * np.log(q / p))), rel=1e-12)
     quality = signals["data-quality"].evaluate(ref, prod)
     assert set(quality.metric_name) == {"null_value_rate", "out_of_bounds_rate"}
-    watcher = signals["data-drift"].monitor(ref)
+    watcher = signals["data-drift"].detector(ref)
     assert watcher.production_size == pd.Timedelta(days=1)
 
 
 def test_one_metric_spec_everywhere():
-    """F28: (name, threshold) means the same to drift.compare, DriftMonitor and the monitor builders."""
+    """F28: (name, threshold) means the same to drift.compare, DriftDetector and the monitor builders."""
     rng = np.random.default_rng(1)
     ref, prod = pd.DataFrame({"price": rng.normal(size=200)}), pd.DataFrame({"price": rng.normal(0.3, size=150)})
     as_tuple = drift.compare(ref, prod, numerical=("population_stability_index", 0.2))
@@ -336,7 +336,7 @@ def test_a_top_n_signal_runs_locally_on_the_most_important_features():
     reference, production = _labelled(), _labelled(seed=1)
     table = signal.evaluate(reference, production)
     assert sorted(table["feature_name"]) == ["medium", "strong"]
-    assert sorted(signal.monitor(reference).reference.columns) == ["medium", "strong"]
+    assert sorted(signal.detector(reference).reference.columns) == ["medium", "strong"]
 
 
 def test_feature_attribution_drift_sends_its_threshold_and_runs_locally():

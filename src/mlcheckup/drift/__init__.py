@@ -6,7 +6,7 @@ One-liners return a tidy table shaped like Azure's signal output:
 >>> table = drift.compare(reference_df, production_df)            # doctest: +SKIP
 >>> table = drift.data_quality(reference_df, production_df)       # doctest: +SKIP
 
-Objects keep state: :class:`Reference` sorts and counts the baseline once; :class:`DriftMonitor`
+Objects keep state: :class:`Reference` sorts and counts the baseline once; :class:`DriftDetector`
 runs a schedule over time with the SDK's default windows. The single-feature metric functions
 (:func:`jensen_shannon_distance`, :func:`population_stability_index`,
 :func:`normalized_wasserstein_distance`, :func:`two_sample_ks_pvalue`,
@@ -44,7 +44,7 @@ from .thresholds import (
     WIRE_NAMES,
     breached,
 )
-from .windows import DriftMonitor, LookbackWindows, default_windows, parse_duration, run_times
+from .windows import DriftDetector, LookbackWindows, default_windows, parse_duration, run_times
 
 __all__ = [
     "CATEGORICAL_METRICS",
@@ -57,7 +57,7 @@ __all__ = [
     "P_VALUE_METRICS",
     "QUALITY_METRICS",
     "WIRE_NAMES",
-    "DriftMonitor",
+    "DriftDetector",
     "KSRowLimitError",
     "LookbackWindows",
     "Reference",

@@ -1,7 +1,7 @@
 """Data drift and prediction drift tables, with the reference prepared once.
 
 :func:`compare` is the one-liner; :class:`Reference` keeps the baseline typed, null-dropped, sorted
-and counted, so comparing it with many production windows (see :class:`~mlcheckup.drift.DriftMonitor`)
+and counted, so comparing it with many production windows (see :class:`~mlcheckup.drift.DriftDetector`)
 sorts it only once per set of shared columns.
 """
 

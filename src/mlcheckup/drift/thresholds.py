@@ -91,7 +91,7 @@ def metric_plan(spec, kind: str) -> dict[str, float | None]:
 
     ``spec`` may be None (Azure's default), ``"all"``, one metric name, ``(name, threshold)``, a
     list of names, or a dict ``{name: threshold}``. A named metric without a threshold takes
-    Azure's default when it has one. :func:`mlcheckup.drift.compare`, :class:`DriftMonitor` and the
+    Azure's default when it has one. :func:`mlcheckup.drift.compare`, :class:`DriftDetector` and the
     builders of :mod:`mlcheckup.model_monitor` all read their ``numerical=``/``categorical=`` with it.
 
     >>> metric_plan(None, "numerical")

@@ -1,4 +1,4 @@
-"""Windows over time, as a scheduled Azure ML monitor sees them, and :class:`DriftMonitor`.
+"""Windows over time, as a scheduled Azure ML monitor sees them, and :class:`DriftDetector`.
 
 A monitor runs on a trigger; at each run time ``t`` it compares the production data of the window
 ``[t - offset - size, t - offset)`` with the reference. When no window is given, the SDK derives
@@ -32,7 +32,7 @@ from .quality import data_quality
 from .reference import Reference, drift_table
 from .thresholds import metric_plan
 
-__all__ = ["FREQUENCIES", "SIGNALS", "DriftMonitor", "LookbackWindows", "check_frequency", "default_windows",
+__all__ = ["FREQUENCIES", "SIGNALS", "DriftDetector", "LookbackWindows", "check_frequency", "default_windows",
     "parse_duration", "run_times"]
 
 FREQUENCIES = ("minute", "hour", "day", "week", "month")
@@ -90,7 +90,7 @@ def check_frequency(frequency: str) -> str:
 def parse_duration(text: str) -> pd.Timedelta:
     """An ISO-8601 duration as the SDK writes them (``P7D``, ``PT12H``, ``P1W``, ``P0D``) as a Timedelta.
 
-    Only the spelling azure-ai-ml sends; :class:`DriftMonitor` also takes the other spellings of
+    Only the spelling azure-ai-ml sends; :class:`DriftDetector` also takes the other spellings of
     :mod:`mlcheckup._validate` (``"7D"``, ``"week"``, a timedelta).
 
     >>> parse_duration("P7D"), parse_duration("PT90M")
@@ -119,7 +119,7 @@ def run_times(first, last, frequency: str = "day", interval: int = 1) -> pd.Date
     return pd.DatetimeIndex(times)
 
 
-class DriftMonitor:
+class DriftDetector:
     """A scheduled signal run locally: a fixed reference, Azure's metrics, and a history.
 
     Parameters
@@ -148,7 +148,7 @@ class DriftMonitor:
     >>> times = pd.date_range("2024-01-01", periods=28 * 144, freq="10min")
     >>> prod = pd.DataFrame({"time": times,
     ...                      "price": rng.normal(1.2, 0.2, len(times)) + (times >= "2024-01-15") * 0.1})
-    >>> weekly = DriftMonitor(ref, frequency="week").over_time(prod, time_column="time")
+    >>> weekly = DriftDetector(ref, frequency="week").over_time(prod, time_column="time")
     >>> weekly[["window_end", "metric_value", "breached"]].round({"metric_value": 2})
       window_end  metric_value  breached
     0 2024-01-08          0.06     False
@@ -196,7 +196,7 @@ class DriftMonitor:
         self._history: list[pd.DataFrame] = []
 
     def __repr__(self) -> str:
-        return (f"DriftMonitor({self.signal}, every {self.interval} {self.frequency}, window "
+        return (f"DriftDetector({self.signal}, every {self.interval} {self.frequency}, window "
                 f"{self.production_size}, numerical={self.numerical}, categorical={self.categorical})")
 
     def check(self, production: pd.DataFrame, *, run_time=None) -> pd.DataFrame:

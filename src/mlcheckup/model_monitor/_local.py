@@ -133,12 +133,12 @@ class LocalSignal:
             "note": "importances approximated (mlcheckup.drift.importance)",
         }])
 
-    def monitor(self, reference: pd.DataFrame, *, importance=None, **options) -> drift.DriftMonitor:
-        """A :class:`~mlcheckup.drift.DriftMonitor` running this signal on the schedule's windows."""
+    def detector(self, reference: pd.DataFrame, *, importance=None, **options) -> drift.DriftDetector:
+        """A :class:`~mlcheckup.drift.DriftDetector` running this signal on the schedule's windows."""
         if self.signal == "feature_attribution_drift":
-            raise MonitorConfigError(f"signal {self.name!r} (feature attribution drift) has no DriftMonitor; "
+            raise MonitorConfigError(f"signal {self.name!r} (feature attribution drift) has no DriftDetector; "
                                      "call evaluate(reference, production_window) for each window")
-        return drift.DriftMonitor(
+        return drift.DriftDetector(
             reference, signal=self.signal, numerical=self.numerical, categorical=self.categorical,
             frequency=self.frequency or "day", interval=self.interval, production_window=self.production_window,
             features=self.selected_features(reference, importance), feature_type_override=self.feature_type_override,

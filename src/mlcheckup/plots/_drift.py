@@ -1,6 +1,6 @@
 """Drift over time as a heatmap: one row per feature, one column per window.
 
-:func:`heatmap` draws the table of :meth:`DriftMonitor.over_time <mlcheckup.drift.DriftMonitor.over_time>`
+:func:`heatmap` draws the table of :meth:`DriftDetector.over_time <mlcheckup.drift.DriftDetector.over_time>`
 (or any table with its columns). Each cell is the window's metric divided by its threshold, so
 that distances and tests, numerical and categorical features, share one colour scale whose
 alarm line is 1: for a distance the ratio is ``value / threshold``, for a p-value (a breach is a
@@ -46,12 +46,12 @@ def breach_ratio(metric_name, metric_value, threshold_value) -> np.ndarray:
 
 def _grid(table: pd.DataFrame, features: Sequence[str] | None) -> pd.DataFrame:
     if not isinstance(table, pd.DataFrame):
-        raise ValidationError(f"heatmap needs the DataFrame of DriftMonitor.over_time (got {type(table).__name__})")
+        raise ValidationError(f"heatmap needs the DataFrame of DriftDetector.over_time (got {type(table).__name__})")
     missing = [c for c in COLUMNS if c not in table.columns]
     if missing:
         raise SchemaMismatchError(
             f"the table has no column {missing}; it has {list(table.columns)}. "
-            "Pass the table of DriftMonitor(...).over_time(...), which has one row per window, feature and metric"
+            "Pass the table of DriftDetector(...).over_time(...), which has one row per window, feature and metric"
         )
     metrics = table.groupby("feature_name")["metric_name"].nunique()
     several = sorted(metrics.index[metrics > 1])
@@ -85,7 +85,7 @@ def heatmap(
     Parameters
     ----------
     table : pandas.DataFrame
-        The table of :meth:`DriftMonitor.over_time <mlcheckup.drift.DriftMonitor.over_time>`:
+        The table of :meth:`DriftDetector.over_time <mlcheckup.drift.DriftDetector.over_time>`:
         ``window_start, feature_name, metric_name, metric_value, threshold_value``, one metric per
         feature.
     features : sequence of str, optional
