@@ -30,6 +30,7 @@ entry must be removed. No server is started, nothing is written outside ``tmp_pa
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import math
@@ -54,6 +55,7 @@ SKIP_MODULES = {
                          "its errors are RequestError 4xx answers (tests/test_runtime_serving.py)",
     "mlcheckup.projects.digits_score": "a score.py: imports mlcheckup_serving, which exists only in a served folder",
     "mlcheckup.examples.digits_score": "a score.py: imports mlcheckup_serving, which exists only in a served folder",
+    "mlcheckup.projects.payments_score": "a score.py: imports mlcheckup_serving, which exists only in a served folder",
 }
 #: Public callables not called here, with the reason (a name matches itself and what it prefixes).
 SKIP = {
@@ -98,6 +100,11 @@ SKIP = {
     "mlcheckup.drift.importance.top_features": "sorts a Series feature_importance() made",
     "mlcheckup.drift.quality.round_half_up": "rounds a number data_quality() computed",
     "mlcheckup.drift.quality.type_errors": "counts values data_quality() read",
+    "mlcheckup.drift.spark.compare": "needs two PySpark DataFrames, so a Spark session (a JVM); its arguments are "
+                                     "checked in the tests of the Spark backend",
+    "mlcheckup.drift.spark.prediction_drift": "spark.compare on one column (see it)",
+    "mlcheckup.drift.spark.is_spark_frame": "a predicate: any value is a valid question (True or False)",
+    "mlcheckup.drift.spark.spark_family": "reads a Spark DataType; any type has a family (None when unknown)",
 }
 
 # --- valid values for required parameters ---------------------------------------------------------
@@ -111,6 +118,33 @@ def _rule():
 
     return alerts.MetricRule(name="slow", metric_name="requests/duration", time_aggregation="Average",
                              operator="GreaterThan", threshold=100)
+
+
+def _scenario():
+    from mlcheckup import scenarios
+
+    return scenarios.make("sudden", seed=0, days=7, requests_per_hour=5)
+
+
+def _predictions():
+    times = pd.date_range("2024-03-04", periods=40, freq="3h")
+    return pd.DataFrame({"correlationid": [f"r{i}_0" for i in range(40)], "time": times,
+                         "prediction": np.arange(40) % 10, "label": (np.arange(40) % 7).astype(float),
+                         "confidence": np.linspace(0.5, 1.0, 40)})
+
+
+def _calibrator():
+    from mlcheckup import labels
+
+    table = _predictions()
+    return labels.ConfidenceCalibrator().fit(table["confidence"], table["prediction"] == table["label"])
+
+
+@functools.cache
+def _platform_metrics():
+    from mlcheckup import platform_metrics
+
+    return platform_metrics.compute(platform_metrics.synthetic_traffic(seed=0).head(500))
 
 
 #: Valid values by parameter name, for every callable (a factory is called for each case).
@@ -151,6 +185,24 @@ VALID = {
     "mlcheckup.alerts.duration": {"value": lambda: "PT5M"},
     "mlcheckup.grading.expect_close": {"got": lambda: 1.0, "expected": lambda: 1.0},
     "mlcheckup.alerts.iso_duration": {"value": lambda: "PT5M"},
+    # what the lessons build on: scenarios, labels, plots, platform metrics, model_monitor, kql
+    "mlcheckup.plots.incident_spans": {"scenario": _scenario},
+    "mlcheckup.plots.scenario_overview": {"scenario": _scenario},
+    "mlcheckup.labels.realized_accuracy": {"table": _predictions},
+    "mlcheckup.labels.estimated_accuracy": {"table": _predictions, "calibrator": _calibrator},
+    "mlcheckup.labels.ground_truth_feed": {"predictions": _predictions, "truth": lambda: np.arange(40) % 10},
+    "mlcheckup.labels.wilson_interval": {"successes": lambda: 3, "n": lambda: 10},
+    "mlcheckup.labels.labels_needed": {"width": lambda: 0.1},
+    "mlcheckup.labels.bootstrap_interval": {"actual": lambda: [1.0, 2.0, 3.0], "predicted": lambda: [1.5, 2.0, 2.5]},
+    **{f"mlcheckup.labels.{name}": {"confidence": lambda: [0.9, 0.6], "correct": lambda: [True, False]}
+       for name in ("reliability_table", "expected_calibration_error")},
+    "mlcheckup.platform_metrics.series": {"metrics": _platform_metrics, "name": lambda: "RequestsPerMinute"},
+    "mlcheckup.kql.query": {"text": lambda: "T | take 3", "source": lambda: {"T": _FRAME}},
+    "mlcheckup.model_monitor.performance_signal": {"production": lambda: "azureml:outputs:1",
+                                                   "ground_truth": lambda: "azureml:truth:1",
+                                                   "classification": lambda: {"accuracy": 0.9}},
+    **{f"mlcheckup.model_monitor.{name}": {"reference": lambda: "azureml:train:1", "production": lambda: "azureml:p:1"}
+       for name in ("data_drift_signal", "prediction_drift_signal")},
 }
 
 #: Probes that cannot be derived from a default: {target: [(param, value), ...]}.
@@ -191,26 +243,20 @@ EXTRA_PROBES = {
     "mlcheckup.drift.thresholds.check_threshold": [("threshold", "high"), ("threshold", -1.0)],
     "mlcheckup.drift.thresholds.metric_plan": [("spec", 3), ("spec", {"population_stability_index": -1.0})],
     "mlcheckup.drift.windows.check_frequency": [("frequency", "fortnight")],
+    **{f"mlcheckup.model_monitor.{name}": [("production_window", 7), ("production_window", "month")]
+       for name in ("data_drift_signal", "prediction_drift_signal")},
+    "mlcheckup.model_monitor.performance_signal": [("window", "month")],
+    "mlcheckup.plots.scenario_overview": [("freq", 6), ("freq", "MS")],
+    **{f"mlcheckup.labels.{name}": [("freq", "month")] for name in ("realized_accuracy", "estimated_accuracy")},
+    "mlcheckup.labels.ground_truth_feed": [("median_delay", 2), ("missing", 1.5)],
+    "mlcheckup.labels.wilson_interval": [("confidence", 1.0)],
 }
 #: Parameter names that hold a duration (probed as one).
 DURATION_PARAMS = {"window_size", "evaluation_frequency", "production_window", "production_offset", "freq",
                    "every", "grain", "median_delay", "window", "long", "short"}
 
 #: Cases that fail today in modules whose owner has yet to fix them: {case id: "<module>: <what to change>"}.
-KNOWN_FAILURES: dict[str, str] = {
-    **{f"mlcheckup.projects.digits_payload:{p}={v!r}": "mlcheckup.projects: digits_payload must check rows "
-       "(whole, >= 1) and start (whole, >= 0) with _validate.whole" for p in ("rows", "start") for v in ("many", -1)},
-    **{f"mlcheckup.scenarios.AvocadoCraze:{p}={v!r}": "mlcheckup.scenarios: AvocadoCraze.__post_init__ must check "
-       "weeks/ramp_weeks with _validate.whole(name, v, 1)" for p in ("weeks", "ramp_weeks") for v in ("many", -1)},
-    **{f"mlcheckup.scenarios.AvocadoCraze:{p}={v!r}": "mlcheckup.scenarios: AvocadoCraze.__post_init__ must check "
-       "boosts and slope with _validate.number, promo_rate with _validate.fraction"
-       for p in ("volume_boost", "price_boost", "slope", "promo_rate") for v in ("high", math.nan)},
-    **{f"mlcheckup.scenarios.SupplyShock:{p}={v!r}": "mlcheckup.scenarios: SupplyShock.__post_init__ must check "
-       "weeks with _validate.whole(name, v, 1) and factor with _validate.number(name, v, 0)"
-       for p, values in (("weeks", ("many", -1)), ("factor", ("high", math.nan))) for v in values},
-    **{f"mlcheckup.scenarios.generate_avocado:{p}={v!r}": "mlcheckup.scenarios: generate_avocado must check seed "
-       "(_validate.whole, >= 0) and weeks (_validate.whole, >= 1)" for p in ("seed", "weeks") for v in ("many", -1)},
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 # --- discovery ------------------------------------------------------------------------------------

@@ -464,7 +464,7 @@ def test_unknown_table_and_column_name_what_exists(traffic):
 @pytest.mark.parametrize(("text", "source", "limit", "expected"), [
     ("", {}, 10, "must be non-empty text"),
     (42, {}, 10, "must be non-empty text"),
-    ("T", {"T": WEEK}, 0, "limit must be a positive whole number"),
+    ("T", {"T": WEEK}, 0, r"limit must be a whole number of rows, 1 or more \(got 0\); e.g. limit=1000"),
     ("T", [WEEK], 10, "source must be an AppInsightsIngestion"),
     ("T", "/nonexistent/ai.sqlite", 10, "no telemetry store at"),
     ("T", {"T": [1, 2]}, 10, "must be a pandas DataFrame"),

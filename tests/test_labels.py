@@ -7,6 +7,7 @@ Expected values are literals, worked by hand in a comment, or computed here by i
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 
 import joblib
 import numpy as np
@@ -67,7 +68,9 @@ def test_the_feed_is_seeded_and_its_delays_have_the_median_asked():
     ({"missing": 1.5}, "missing must be a share"),
     ({"missing": 0.6, "corrections": 0.6}, "at most 1"),
     ({"unknown": -1}, "unknown must be a whole number"),
-    ({"median_delay": "-1D"}, "median_delay must be positive"),
+    ({"median_delay": "-1D"}, r"median_delay must be a positive duration .* \(got '-1D'\)"),
+    ({"median_delay": 2}, "median_delay must be a positive duration .* a bare number has no unit"),
+    ({"spread": -0.5}, r"spread must be between 0 and inf \(got -0.5\)"),
 ])
 def test_the_feed_refuses_bad_settings(options, words):
     with pytest.raises(ValidationError, match=words):
@@ -242,3 +245,35 @@ def test_estimation_misses_the_concept_shift_that_labels_show(served):
     estimated = labels.estimated_accuracy(table, calibrator, "2D")
     assert realized.iloc[1] < realized.iloc[0] - 0.05  # the 7s that are now 1s are all wrong
     assert abs(estimated.iloc[1] - estimated.iloc[0]) < 0.03  # confidence does not move
+
+
+# --- durations: one vocabulary (src/mlcheckup/_validate.py) ----------------------------------------
+@pytest.mark.parametrize("delay", ["day", "P1D", "1D", timedelta(hours=24)])
+def test_the_feed_reads_every_spelling_of_its_median_delay(delay):
+    predictions = _predictions(200)
+    got = labels.ground_truth_feed(predictions, np.zeros(200, dtype=int), seed=5, median_delay=delay).events
+    expected = labels.ground_truth_feed(predictions, np.zeros(200, dtype=int), seed=5,
+                                        median_delay=pd.Timedelta(days=1)).events
+    pd.testing.assert_frame_equal(got, expected)
+
+
+@pytest.mark.parametrize("freq", ["day", "P1D", "1D", timedelta(days=1)])
+def test_accuracy_windows_read_every_spelling_of_a_day(freq):
+    table = _predictions(400).assign(label=lambda t: np.where(np.arange(len(t)) % 3, t["prediction"], -1).astype(float),
+                                     confidence=np.linspace(0.5, 1.0, 400))
+    calibrator = labels.ConfidenceCalibrator().fit(table["confidence"], table["prediction"] == table["label"])
+    realized, estimated = labels.realized_accuracy(table, freq), labels.estimated_accuracy(table, calibrator, freq)
+    # an independent per-day count: windows start at midnight, one per calendar day of the week
+    days = table["time"].dt.floor("D")
+    assert list(realized.index) == list(estimated.index) == sorted(days.unique())
+    np.testing.assert_array_equal(realized["predictions"], days.value_counts().sort_index())
+    np.testing.assert_allclose(realized["accuracy"], (table["label"] == table["prediction"]).groupby(days).mean())
+
+
+@pytest.mark.parametrize("freq, words", [(1, "a bare number has no unit"), ("month", "a month has no fixed length")])
+def test_accuracy_windows_refuse_a_number_and_a_month_saying_what_to_pass(freq, words):
+    table = _predictions(10).assign(label=1.0, confidence=0.9)
+    for call in (lambda: labels.realized_accuracy(table, freq),
+                 lambda: labels.estimated_accuracy(table, labels.ConfidenceCalibrator(), freq)):
+        with pytest.raises(ValidationError, match=rf"^freq must be a positive duration such as .*\(got {freq!r}\); {words}"):
+            call()

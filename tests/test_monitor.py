@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -127,8 +129,8 @@ def test_other_bad_arguments():
         model_monitor.data_drift_signal(TRAIN, numerical="population_stability_index")
     with pytest.raises(MonitorConfigError, match="needs production data"):
         model_monitor.data_drift_signal(TRAIN, production_window="P7D")
-    with pytest.raises(ValidationError, match="ISO-8601"):
-        model_monitor.data_drift_signal(TRAIN, production="azureml:p:1", production_window="7 days")
+    with pytest.raises(ValidationError, match=r"production_window must be a positive duration .*\(got 'month'\)"):
+        model_monitor.data_drift_signal(TRAIN, production="azureml:p:1", production_window="month")
     with pytest.raises(MonitorConfigError, match="not a quality metric"):
         model_monitor.data_quality_signal(TRAIN, thresholds={"null_rate": 0.1})
     assert issubclass(MonitorConfigError, ValueError)
@@ -317,7 +319,7 @@ def test_top_n_features_is_a_filter_not_a_column_name():
         assert rest["features"] == {"top": 10, "filterType": "TopNByAttribution"}
     with pytest.raises(MonitorConfigError, match="target_column"):
         model_monitor.data_drift_signal(TRAIN, features=model_monitor.top_features(5))
-    with pytest.raises(MonitorConfigError, match="positive integer"):
+    with pytest.raises(ValidationError, match=r"top_n_feature_importance must be a whole number from 1 \(got 0\); e.g. 10"):
         model_monitor.top_features(0)
 
 
@@ -404,3 +406,23 @@ def test_question_answering_is_spelt_as_the_schema_spells_it():
     with pytest.raises(MonitorConfigError, match="questionanswering"):
         model_monitor.monitor_schedule("m", emails=EMAILS, ml_task="question_answering",
                                  signals={"d": model_monitor.data_drift_signal(TRAIN)})
+
+
+# --- durations: one vocabulary (src/mlcheckup/_validate.py), sent in ISO 8601 ------------------------
+@pytest.mark.parametrize("window", ["week", "P7D", "P1W", "7D", "7 days", timedelta(days=7)])
+def test_a_production_window_in_any_spelling_is_sent_as_azure_writes_it(window):
+    signals = {"drift": model_monitor.data_drift_signal(TRAIN, production="azureml:p:1", production_window=window),
+               "performance": model_monitor.performance_signal("azureml:o:1", "azureml:t:1",
+                                                               classification={"accuracy": 0.9}, window=window)}
+    schedule = model_monitor.monitor_schedule("m", endpoint="avocado", deployment="blue", emails=EMAILS, signals=signals)
+    sent = model_monitor.rest_payload(schedule)["properties"]["action"]["monitorDefinition"]["signals"]
+    assert sent["drift"]["productionData"]["windowSize"] == "P7D"
+    assert sent["performance"]["productionData"][0]["windowSize"] == "P7D"
+
+
+@pytest.mark.parametrize("window, words", [(7, "a bare number has no unit"), ("month", "a month has no fixed length")])
+def test_a_production_window_refuses_a_number_and_a_month_saying_what_to_pass(window, words):
+    with pytest.raises(ValidationError, match=rf"^production_window must be a positive duration such as .*\(got {window!r}\); {words}"):
+        model_monitor.data_drift_signal(TRAIN, production="azureml:p:1", production_window=window)
+    with pytest.raises(ValidationError, match=rf"^window must be a positive duration such as .*\(got {window!r}\); {words}"):
+        model_monitor.performance_signal("azureml:o:1", "azureml:t:1", classification={"accuracy": 0.9}, window=window)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
@@ -168,3 +169,20 @@ def test_a_process_sampler_reads_cpu_and_memory_of_processes():
 def test_bad_input_is_a_validation_error_that_says_what_to_pass(call, words):
     with pytest.raises(ValidationError, match=words):
         call()
+
+
+# --- durations: one vocabulary (src/mlcheckup/_validate.py) ----------------------------------------
+@pytest.mark.parametrize("grain", ["hour", "PT1H", "1h", timedelta(hours=1)])
+def test_the_grain_reads_every_spelling_of_an_hour(day, metrics, grain):
+    hourly = pm.series(metrics, "RequestsPerMinute", grain=grain)
+    # an independent count: requests per clock hour of the traffic log
+    expected = day.groupby(day["TimeGenerated"].dt.floor("h")).size()
+    assert hourly.sum() == len(day) and hourly[hourly > 0].to_dict() == expected.to_dict()
+    p95 = pm.series(metrics, "RequestLatency_P95", grain=grain, traffic=day)
+    pd.testing.assert_series_equal(p95, pm.series(metrics, "RequestLatency_P95", grain="1h", traffic=day))
+
+
+@pytest.mark.parametrize("grain, words", [(5, "a bare number has no unit"), ("month", "a month has no fixed length")])
+def test_the_grain_refuses_a_number_and_a_month_saying_what_to_pass(metrics, grain, words):
+    with pytest.raises(ValidationError, match=rf"^grain must be a positive duration such as .*\(got {grain!r}\); {words}"):
+        pm.series(metrics, "RequestsPerMinute", grain=grain)

@@ -6,6 +6,7 @@ units), never read from the code under test.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -240,3 +241,33 @@ def test_a_figure_shows_once_in_a_notebook_however_the_cell_ends(tmp_path, monke
     images = {name: sum("image/png" in out.get("data", {}) for out in cell.outputs)
               for name, cell in zip(cells, notebook.cells[1:], strict=True)}
     assert images == dict.fromkeys(cells, 1)
+
+
+@pytest.mark.parametrize("freq", ["week", "P7D", "P1W", "7D", timedelta(days=7)])
+def test_incident_spans_read_every_spelling_of_a_week(freq):
+    scenario = scenarios.make("sudden", seed=0, days=21, requests_per_hour=5, onset="2024-03-13 12:00")
+    assert plots.incident_spans(scenario, freq) == [(pytest.approx(0.5 + 9.5 / 7), pytest.approx(3.5))]
+
+
+@pytest.mark.parametrize("freq, words", [(7, "; a bare number has no unit"), ("month", "; a month has no fixed length")])
+def test_incident_spans_refuse_a_number_and_a_month_saying_what_to_pass(freq, words):
+    scenario = scenarios.make("sudden", seed=0, days=7, requests_per_hour=5)
+    with pytest.raises(ValidationError, match=rf"^freq must be a positive duration such as 'PT5M' .*\(got {freq!r}\){words}"):
+        plots.incident_spans(scenario, freq)
+
+
+def test_the_scenario_overview_reads_every_spelling_of_its_window():
+    scenario = scenarios.make("prior", seed=0, days=7, requests_per_hour=5)
+
+    def drawn(freq):
+        figure = plots.scenario_overview(scenario, freq=freq)
+        lines = [np.asarray(line.get_ydata(), dtype=float) for ax in figure.axes for line in ax.get_lines()]
+        plt.close(figure)
+        return lines
+
+    six_hours, hours = drawn("6h"), drawn("1h")
+    assert len(six_hours[0]) == 28 and len(hours[0]) == 168  # 7 days of 6-hour and of 1-hour windows
+    for spelling, expected in (("PT6H", six_hours), (timedelta(hours=6), six_hours), ("hour", hours)):
+        np.testing.assert_array_equal(np.concatenate(drawn(spelling)), np.concatenate(expected))
+    with pytest.raises(ValidationError, match=r"freq must be a positive duration .*\(got 6\); a bare number has no unit"):
+        plots.scenario_overview(scenario, freq=6)

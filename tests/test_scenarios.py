@@ -7,6 +7,8 @@ from the code under test.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -413,3 +415,31 @@ def test_plot_draws_every_panel_a_learner_needs():
     assert len(avocado.axes) == 4
     with pytest.raises(ValidationError, match="needs a Scenario"):
         plots.scenario_overview("craze")
+
+
+# --- durations: one vocabulary (src/mlcheckup/_validate.py) ----------------------------------------
+@pytest.mark.parametrize("freq", ["day", "P1D", "1D", pd.Timedelta(days=1), timedelta(hours=24)])
+def test_windows_read_every_spelling_of_a_day(freq):
+    stream = scenarios.make("sudden", seed=1, days=7, requests_per_hour=5)
+    got = stream.windows(freq)
+    assert [w.start for w in got] == list(pd.date_range(stream.start, periods=7, freq="24h"))
+    assert sum(len(w) for w in got) == len(stream) and all(w.end - w.start == pd.Timedelta(days=1) for w in got)
+
+
+@pytest.mark.parametrize("freq, words", [(7, "; a bare number has no unit"), ("month", "; a month has no fixed length"),
+                                         ("1M", "; months and years have no fixed length"), ("-1D", "$")])
+def test_windows_refuse_a_length_without_a_unit_or_a_fixed_size(freq, words):
+    with pytest.raises(ValidationError, match=rf"^freq must be a positive duration such as .*\(got {freq!r}\){words}"):
+        scenarios.make("sudden", seed=1, days=7, requests_per_hour=5).windows(freq)
+
+
+def test_avocado_settings_are_checked_where_they_are_given():
+    with pytest.raises(ValidationError, match=r"weeks must be a whole number from 1 \(got 0\)"):
+        AvocadoCraze(weeks=0)
+    with pytest.raises(ValidationError, match=r"promo_rate must be a share between 0 and 1 \(got 8\)"):
+        AvocadoCraze(promo_rate=8)
+    with pytest.raises(ValidationError, match=r"factor must be between 0 and inf \(got -1\)"):
+        SupplyShock(factor=-1)
+    with pytest.raises(ValidationError, match=r"seed must be a whole number from 0 \(got -3\); for example seed=0"):
+        generate_avocado(-3)
+    assert AvocadoCraze(weeks=20.0).weeks == 20 and isinstance(AvocadoCraze(weeks=20.0).weeks, int)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from . import _validate
 from .errors import ValidationError
 
 __all__ = ["DEFAULT_COLLECTIONS", "MODEL_INPUTS", "MODEL_OUTPUTS", "check_collections", "check_name",
@@ -48,13 +49,7 @@ def check_collections(collections) -> tuple[str, ...]:
 
 def check_sampling_rate(sampling_rate) -> float:
     """``sampling_rate`` as a float in (0, 1], as Azure's schema requires; else :class:`ValidationError`."""
-    try:
-        rate = float(sampling_rate)
-    except (TypeError, ValueError):
-        rate = float("nan")
-    if isinstance(sampling_rate, bool) or not 0.0 < rate <= 1.0:
-        raise ValidationError(f"sampling_rate must be in (0, 1] (got {sampling_rate!r}); 1.0 collects every request")
-    return rate
+    return _validate.sampling_rate("sampling_rate", sampling_rate)
 
 
 def collection_entry(enabled: bool = True, sampling_rate: float = 1.0) -> dict:

@@ -10,8 +10,9 @@ pass instead. A ``bool`` is never a number here (``True`` is not ``1`` second).
 Durations: one vocabulary everywhere
 ------------------------------------
 Every mlcheckup parameter that takes a length of time (an alert's ``window_size``, a drift
-monitor's ``production_window``, a scenario's window length) accepts the same four spellings,
-read by :func:`duration`:
+detector's and a model monitor signal's ``production_window``, a scenario's and a plot's window
+``freq``, the labels' ``freq`` and ``median_delay``, a platform metric's ``grain``) accepts the
+same four spellings, read by :func:`duration`:
 
 ========================  ==========================  ===========================================
 spelling                  examples                    where it comes from
@@ -28,8 +29,11 @@ a timedelta               ``timedelta(days=7)``,      Python and pandas objects
                           ``pd.Timedelta("7D")``
 ========================  ==========================  ===========================================
 
-A bare number is refused: it has no unit. Whatever the spelling, what goes to Azure is written
-back in ISO 8601 by :func:`iso_duration` (``PT15M``, ``P7D``), as the SDKs write it.
+A bare number is refused: it has no unit; so is a pandas calendar frequency (``"MS"``,
+``"W-SUN"``): its length varies. Whatever the spelling, what goes to Azure is written back in
+ISO 8601 by :func:`iso_duration` (``PT15M``, ``P7D``), as the SDKs write it, and what cuts rows
+into windows is the fixed pandas frequency of :func:`pandas_freq` (``"week"`` is 7 days from
+the first window's start, not a Sunday-anchored pandas ``"W"``).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
+import warnings
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -61,8 +66,11 @@ def _real(value) -> float | None:
     return float(value)
 
 
-def whole(name: str, value, low: int = 0, high: int | None = None, *, words: str | None = None) -> int:
+def whole(name: str, value, low: int = 0, high: int | None = None, *, words: str | None = None,
+          hint: str = "") -> int:
     """``value`` as an int in ``[low, high]``; a bool, text or a float with a fraction is refused.
+
+    ``words`` replaces the range in the message (``"of rows, 1 or more"``); ``hint`` follows it.
 
     >>> whole("interval", 3.0, 1)
     3
@@ -76,7 +84,7 @@ def whole(name: str, value, low: int = 0, high: int | None = None, *, words: str
         words = f"from {low}" + (f" to {high}" if high is not None else "")
     if number is None or not math.isfinite(number) or number != int(number) or number < low \
             or (high is not None and number > high):
-        raise ValidationError(f"{name} must be a whole number {words} (got {value!r})")
+        raise ValidationError(f"{name} must be a whole number {words} (got {value!r})" + (f"; {hint}" if hint else ""))
     return int(number)
 
 
@@ -92,16 +100,20 @@ def seconds(name: str, value) -> float:
     return number
 
 
-def fraction(name: str, value, *, hint: str = "") -> float:
-    """``value`` as a share in ``[0, 1]`` (0.4 for 40 %).
+def fraction(name: str, value, *, hint: str = "", exclusive: bool = False) -> float:
+    """``value`` as a share in ``[0, 1]`` (0.4 for 40 %); in ``(0, 1)`` if ``exclusive`` (a confidence level).
 
     >>> fraction("rate", 0.25)
     0.25
+    >>> fraction("confidence", 1, exclusive=True, hint="e.g. 0.95")
+    Traceback (most recent call last):
+    ...
+    mlcheckup.errors.ValidationError: confidence must be a share strictly between 0 and 1 (got 1); e.g. 0.95
     """
     number = _real(value)
-    if number is None or not 0.0 <= number <= 1.0:
-        raise ValidationError(f"{name} must be a share between 0 and 1 (got {value!r}); "
-                              + (hint or "for 40 % pass 0.4"))
+    if number is None or not (0.0 < number < 1.0 if exclusive else 0.0 <= number <= 1.0):
+        raise ValidationError(f"{name} must be a share {'strictly ' if exclusive else ''}between 0 and 1 "
+                              f"(got {value!r}); " + (hint or "for 40 % pass 0.4"))
     return number
 
 
@@ -186,6 +198,18 @@ def parse_iso_duration(text, name: str = "duration") -> pd.Timedelta:
     return pd.Timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=secs)
 
 
+def _calendar(text: str) -> str:
+    """Why a pandas calendar frequency (``"MS"``, ``"W-SUN"``, ``"QE"``) is no duration, or ``""``."""
+    try:
+        with warnings.catch_warnings():  # pandas warns of its deprecated aliases ('M' for 'ME')
+            warnings.simplefilter("ignore")
+            offset = pd.tseries.frequencies.to_offset(text)
+    except ValueError:
+        return ""
+    return "" if isinstance(offset, pd.offsets.Tick) else \
+        f"; {text!r} is a calendar frequency, whose length varies: write a fixed length such as '7D'"
+
+
 def duration(value, name: str = "duration", *, allow_zero: bool = False) -> pd.Timedelta:
     """A positive length of time, in any spelling of the module's table, as a ``pandas.Timedelta``.
 
@@ -222,7 +246,8 @@ def duration(value, name: str = "duration", *, allow_zero: bool = False) -> pd.T
             try:
                 result = pd.Timedelta(value)
             except (TypeError, ValueError):
-                why = "; months and years have no fixed length" if re.search(r"\d\s*[MYy]$", str(value)) else ""
+                why = "; months and years have no fixed length" if re.search(r"\d\s*[MYy]$", str(value)) \
+                    else _calendar(value)
     elif _real(value) is not None:
         why = "; a bare number has no unit"
     if result is not None and (pd.isna(result) or result < pd.Timedelta(0) or (result == pd.Timedelta(0)
@@ -247,3 +272,17 @@ def iso_duration(value) -> str:
     text = "P" + (f"{days}D" if days else "")
     clock = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") + (f"{secs}S" if secs else "")
     return text + ("T" + clock if clock else "") if text + clock != "P" else "PT0S"
+
+
+def pandas_freq(value, name: str = "freq") -> pd.offsets.Tick:
+    """A duration, in any spelling of the module's table, as the fixed pandas frequency that resamples by it.
+
+    For a parameter that groups rows into windows (``pd.Grouper``, ``date_range``, ``dt.floor``):
+    ``"week"``, ``"P7D"``, ``"7D"`` and ``timedelta(days=7)`` all cut the same 7-day windows.
+
+    >>> pandas_freq("week"), pandas_freq("PT6H"), pandas_freq("15min")
+    (<7 * Days>, <6 * Hours>, <15 * Minutes>)
+    """
+    step = duration(value, name)
+    days, rest = divmod(step, pd.Timedelta(days=1))
+    return pd.offsets.Day(days) if days and not rest else pd.tseries.frequencies.to_offset(step)

@@ -80,6 +80,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import _validate
 from .errors import KqlError, ValidationError
 
 __all__ = ["DEFAULT_LIMIT", "DYNAMIC_COLUMNS", "KqlError", "KqlTruncatedWarning", "query"]
@@ -149,8 +150,7 @@ def query(text: str, source, *, limit: int = DEFAULT_LIMIT, now=None) -> pd.Data
     """
     if not isinstance(text, str) or not text.strip():
         raise KqlError(f"a KQL query must be non-empty text (got {text!r}); e.g. 'requests | take 10'")
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise ValidationError(f"limit must be a positive whole number of rows (got {limit!r}); e.g. limit=1000")
+    limit = _validate.whole("limit", limit, 1, words="of rows, 1 or more", hint="e.g. limit=1000")
     import duckdb
     import duckdb_kql
 

@@ -256,7 +256,7 @@ def compute(traffic: pd.DataFrame, *, cpu: pd.DataFrame | None = None, capacity=
 
 
 def series(metrics: pd.DataFrame, name: str, *, by: str | None = None, aggregation: str | None = None,
-           traffic: pd.DataFrame | None = None, grain: str = "1min") -> pd.Series | pd.DataFrame:
+           traffic: pd.DataFrame | None = None, grain="1min") -> pd.Series | pd.DataFrame:
     """One metric of :func:`compute`'s table as a time series, summed over its dimensions or split by one.
 
     Parameters
@@ -272,8 +272,9 @@ def series(metrics: pd.DataFrame, name: str, *, by: str | None = None, aggregati
     traffic : DataFrame, optional
         The traffic log, needed only for a latency percentile at a ``grain`` coarser than a minute:
         it is then recomputed from the requests (never averaged from the minutes).
-    grain : str, default "1min"
-        Time grain (``"5min"``, ``"1h"`` ...). Counts are summed; other values are averaged per
+    grain : str or datetime.timedelta, default "1min"
+        Time grain, in any spelling of :mod:`mlcheckup._validate` (``"5min"``, ``"PT1H"``,
+        ``"hour"``, ``timedelta(minutes=5)``). Counts are summed; other values are averaged per
         grain, except latency percentiles (see ``traffic``).
 
     Returns
@@ -288,7 +289,7 @@ def series(metrics: pd.DataFrame, name: str, *, by: str | None = None, aggregati
     counted = unit == "Count" and name != "DeploymentCapacity"
     aggregation = aggregation or ("Total" if counted else "Average")
     _validate.choice("aggregation", aggregation, AGGREGATIONS)
-    step = pd.Timedelta(grain)
+    step = _validate.duration(grain, "grain")
     if name in LATENCY_PERCENTILES and step > pd.Timedelta("1min"):
         if traffic is None:
             raise ValidationError(f"{name} at grain {grain!r} must be recomputed from the requests: pass "

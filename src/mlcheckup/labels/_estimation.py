@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import _validate
 from ..errors import ValidationError
 
 
@@ -35,16 +36,10 @@ def _pair(confidence, correct) -> tuple[np.ndarray, np.ndarray]:
     return confidence, correct
 
 
-def _bins(bins) -> int:
-    if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
-        raise ValidationError(f"bins must be a whole number, 1 or more (got {bins!r})")
-    return int(bins)
-
-
 def bin_index(confidence, bins: int = 10) -> np.ndarray:
     """Equal-width bin of each confidence: ``[k/bins, (k+1)/bins)``, the last bin closed at 1."""
     confidence = np.asarray(confidence, dtype=float)
-    return np.minimum((confidence * _bins(bins)).astype(int), bins - 1)
+    return np.minimum((confidence * _validate.whole("bins", bins, 1, words="of bins, 1 or more", hint="e.g. bins=10")).astype(int), bins - 1)
 
 
 def reliability_table(confidence, correct, bins: int = 10) -> pd.DataFrame:
@@ -110,7 +105,7 @@ class ConfidenceCalibrator:
     """
 
     def __init__(self, bins: int = 10) -> None:
-        self.bins = _bins(bins)
+        self.bins = _validate.whole("bins", bins, 1, words="of bins, 1 or more", hint="e.g. bins=10")
         self.table: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
@@ -137,11 +132,15 @@ class ConfidenceCalibrator:
         return float(values.mean()) if values.size else float("nan")
 
 
-def estimated_accuracy(table: pd.DataFrame, calibrator: ConfidenceCalibrator, freq: str = "1D") -> pd.Series:
+def estimated_accuracy(table: pd.DataFrame, calibrator: ConfidenceCalibrator, freq="1D") -> pd.Series:
     """Estimated accuracy per window of prediction time, from ``table``'s ``time`` and ``confidence``.
+
+    ``freq`` is the window length, in any spelling of :mod:`mlcheckup._validate` (``"1D"``,
+    ``"P1D"``, ``"day"``, ``timedelta(days=1)``).
 
     Taught in lesson 06, §4.
     """
+    freq = _validate.pandas_freq(freq, "freq")
     missing = {"time", "confidence"} - set(getattr(table, "columns", []))
     if missing:
         raise ValidationError(f"table lacks {sorted(missing)}; it needs the collected confidence and the time")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .. import _validate
 from ..errors import ValidationError
 
 #: Columns of :attr:`LabelFeed.events`, in order.
@@ -54,18 +55,6 @@ class LabelFeed:
                 + f"; {sum(self.bad.values())} unusable)")
 
 
-def _share(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
-        raise ValidationError(f"{name} must be a share between 0 and 1 (got {value!r}); for 10 % pass 0.1")
-    return float(value)
-
-
-def _count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-        raise ValidationError(f"{name} must be a whole number of rows, 0 or more (got {value!r})")
-    return int(value)
-
-
 def _delays(rng: np.random.Generator, n: int, median: pd.Timedelta, spread: float) -> pd.TimedeltaIndex:
     """Log-normal delays: half shorter than ``median``, a long tail of late ones."""
     hours = median / pd.Timedelta(hours=1) * np.exp(spread * rng.standard_normal(n))
@@ -98,8 +87,9 @@ def ground_truth_feed(predictions: pd.DataFrame, truth, *, seed: int = 0, median
         The true label (or target) of each prediction: the answer key.
     seed : int
         The same seed gives the same feed.
-    median_delay : str or pandas.Timedelta, default "2D"
-        Half the labels arrive sooner than this after their prediction.
+    median_delay : str or datetime.timedelta, default "2D"
+        Half the labels arrive sooner than this after their prediction; any spelling of
+        :mod:`mlcheckup._validate` (``"2D"``, ``"P2D"``, ``"day"``, ``timedelta(days=2)``).
     spread : float, default 0.8
         The log-normal spread of the delays (0: every label after exactly ``median_delay``).
     missing, duplicates, corrections : float
@@ -138,15 +128,15 @@ def ground_truth_feed(predictions: pd.DataFrame, truth, *, seed: int = 0, median
     n = len(predictions)
     if truth.shape != (n,):
         raise ValidationError(f"truth must hold one label per prediction ({n}), got shape {truth.shape}")
-    shares = {name: _share(name, value) for name, value in
+    shares = {name: _validate.fraction(name, value, hint="for 10 % pass 0.1") for name, value in
               (("missing", missing), ("duplicates", duplicates), ("corrections", corrections))}
     if sum(shares.values()) > 1.0:
         raise ValidationError(f"missing + duplicates + corrections must be at most 1 (got {sum(shares.values()):g})")
-    counts = {name: _count(name, value) for name, value in (("unknown", unknown), ("early", early),
-                                                               ("garbled", garbled))}
-    median = pd.Timedelta(median_delay)
-    if median <= pd.Timedelta(0) or not spread >= 0:
-        raise ValidationError(f"median_delay must be positive and spread 0 or more (got {median_delay!r}, {spread!r})")
+    counts = {name: _validate.whole(name, value, 0, words="of rows, 0 or more")
+              for name, value in (("unknown", unknown), ("early", early), ("garbled", garbled))}
+    median = _validate.duration(median_delay, "median_delay")
+    spread = _validate.number("spread", spread, 0)
+    seed = _validate.whole("seed", seed, 0, hint="e.g. seed=0")
 
     rng = np.random.default_rng(seed)
     ids = predictions["correlationid"].astype(str).to_numpy()

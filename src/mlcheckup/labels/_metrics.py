@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .. import _validate
 from ..errors import ValidationError
 
 #: Regression metrics, as Azure's model performance signal names them (YAML keys mae, mse, rmse).
@@ -23,8 +24,7 @@ REGRESSION_METRICS = ("mean_absolute_error", "mean_squared_error", "root_mean_sq
 
 
 def _z(confidence) -> float:
-    if isinstance(confidence, bool) or not isinstance(confidence, int | float) or not 0 < confidence < 1:
-        raise ValidationError(f"confidence must be between 0 and 1, e.g. 0.95 (got {confidence!r})")
+    confidence = _validate.fraction("confidence", confidence, exclusive=True, hint="e.g. 0.95")
     return float(stats.norm.ppf(0.5 + confidence / 2))
 
 
@@ -72,8 +72,8 @@ def labels_needed(width: float, accuracy: float = 0.9, confidence: float = 0.95)
 
     Taught in lesson 06, §3.
     """
-    if not isinstance(width, int | float) or not 0 < width < 1 or not 0 <= accuracy <= 1:
-        raise ValidationError(f"width must be in (0, 1) and accuracy in [0, 1] (got {width!r}, {accuracy!r})")
+    width = _validate.fraction("width", width, exclusive=True, hint="e.g. 0.1 for an interval 10 points wide")
+    accuracy = _validate.fraction("accuracy", accuracy, hint="e.g. 0.9")
     z = _z(confidence)
 
     def wide(n: int) -> float:
@@ -89,15 +89,16 @@ def labels_needed(width: float, accuracy: float = 0.9, confidence: float = 0.95)
     return high
 
 
-def realized_accuracy(table: pd.DataFrame, freq: str = "1D", confidence: float = 0.95) -> pd.DataFrame:
+def realized_accuracy(table: pd.DataFrame, freq="1D", confidence: float = 0.95) -> pd.DataFrame:
     """Accuracy per window of prediction time, on the labelled rows, with its Wilson interval.
 
     Parameters
     ----------
     table : pandas.DataFrame
         ``time``, ``prediction`` and ``label`` (NaN while unknown), e.g. :attr:`LabelJoin.table`.
-    freq : str, default "1D"
-        pandas window length.
+    freq : str or datetime.timedelta, default "1D"
+        Window length, in any spelling of :mod:`mlcheckup._validate` (``"1D"``, ``"P1D"``,
+        ``"day"``, ``timedelta(days=1)``).
 
     Returns
     -------
@@ -110,6 +111,7 @@ def realized_accuracy(table: pd.DataFrame, freq: str = "1D", confidence: float =
     missing = {"time", "prediction", "label"} - set(getattr(table, "columns", []))
     if missing:
         raise ValidationError(f"table lacks {sorted(missing)}; pass labels_as_of(...).table")
+    freq = _validate.pandas_freq(freq, "freq")
     rows = table.assign(_hit=(table["prediction"] == table["label"]).where(table["label"].notna()))
     frame = rows.groupby(pd.Grouper(key="time", freq=freq)).agg(
         predictions=("label", "size"), labelled=("label", "count"), correct=("_hit", "sum"))
@@ -159,9 +161,10 @@ def bootstrap_interval(actual, predicted, metric: str = "mean_absolute_error", *
 
     Taught in lesson 06, §3.
     """
-    if metric not in REGRESSION_METRICS:
-        raise ValidationError(f"metric must be one of {REGRESSION_METRICS} (got {metric!r})")
+    _validate.choice("metric", metric, REGRESSION_METRICS)
     _z(confidence)
+    resamples = _validate.whole("resamples", resamples, 1, hint="e.g. resamples=1000")
+    seed = _validate.whole("seed", seed, 0, hint="e.g. seed=0")
     actual, predicted = np.asarray(actual, dtype=float), np.asarray(predicted, dtype=float)
     keep = ~(np.isnan(actual) | np.isnan(predicted))
     errors = predicted[keep] - actual[keep]

@@ -57,7 +57,7 @@ class LocalSignal:
     frequency : str or None
         Recurrence frequency of the trigger (None for cron, run daily here).
     interval : int
-    production_window : str
+    production_window : str or datetime.timedelta
         Lookback size of the production window, e.g. ``"P7D"``.
     top_n : int or None
         Watch only the ``top_n`` most important features of the reference (top-N feature filter).

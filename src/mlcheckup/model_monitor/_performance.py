@@ -33,6 +33,7 @@ import math
 
 import pandas as pd
 
+from .. import _validate
 from ..errors import MonitorConfigError
 from ._sdk import rest_payload, validate
 from ._signals import data_input
@@ -87,7 +88,7 @@ def _thresholds(task: str, asked) -> dict[str, float]:
 def performance_signal(production, ground_truth, *, classification: dict | None = None,
                        regression: dict | None = None, prediction_column: str = "prediction",
                        actual_column: str = "label", correlation_column: str = "correlationid",
-                       window: str = "P7D", alert: bool = False):
+                       window="P7D", alert: bool = False):
     """A ``ModelPerformanceSignal`` that joins collected predictions to ground truth by correlation id.
 
     Parameters
@@ -102,8 +103,9 @@ def performance_signal(production, ground_truth, *, classification: dict | None 
     prediction_column, actual_column, correlation_column : str
         Column names: the prediction in ``model_outputs``, the true label in the ground truth,
         and the join column in both (Azure's collected rows are ``<correlationid>_<row>``).
-    window : str, default "P7D"
-        Production lookback window (ISO 8601).
+    window : str or datetime.timedelta, default "P7D"
+        Production lookback window, in any spelling of :mod:`mlcheckup._validate` (``"P7D"``,
+        ``"7D"``, ``"week"``, ``timedelta(days=7)``); sent to Azure in ISO 8601.
     alert : bool, default False
         Email when it breaches (Azure's default is off).
 
@@ -135,6 +137,7 @@ def performance_signal(production, ground_truth, *, classification: dict | None 
         ReferenceData,
     )
 
+    window = _validate.iso_duration(_validate.duration(window, "window"))
     if (classification is None) == (regression is None):
         raise MonitorConfigError("give thresholds for exactly one task: classification={'accuracy': 0.85} "
                                      "or regression={'mean_absolute_error': 0.2}")

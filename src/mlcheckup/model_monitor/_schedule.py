@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 
-from .. import _sdk_yaml
+from .. import _sdk_yaml, _validate
 from ..datacollector import MODEL_INPUTS, MODEL_OUTPUTS
 from ..drift.windows import check_frequency
 from ..errors import MonitorConfigError
@@ -128,8 +128,7 @@ def monitor_schedule(
     if cron is not None:
         trigger = CronTrigger(expression=cron, time_zone=time_zone)
     else:
-        if not isinstance(interval, int) or interval < 1:
-            raise MonitorConfigError(f"interval must be a positive integer (got {interval!r})")
+        interval = _validate.whole("interval", interval, 1, words="of at least 1 (runs every interval units)")
         frequency = check_frequency(frequency)
         days = _week_days(week_days)
         if days and frequency not in ("day", "week"):

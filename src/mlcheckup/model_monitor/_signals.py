@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .. import _sdk_yaml
+from .. import _sdk_yaml, _validate
 from ..datacollector import MODEL_INPUTS, MODEL_OUTPUTS
 from ..drift._typing import check_override
 from ..drift.thresholds import (
@@ -13,7 +13,6 @@ from ..drift.thresholds import (
     check_threshold,
     metric_plan,
 )
-from ..drift.windows import parse_duration
 from ..errors import MonitorConfigError, ValidationError
 
 
@@ -38,7 +37,7 @@ def _production(data, context: str, window: str | None):
         return None  # filled at create time from the deployment's data collector
     data_window = None
     if window is not None:
-        parse_duration(window)
+        window = _validate.iso_duration(_validate.duration(window, "production_window"))
         data_window = BaselineDataRange(lookback_window_size=window, lookback_window_offset="P0D")
     return ProductionData(input_data=data_input(data, type="uri_folder"), data_context=context,
                           data_window=data_window)
@@ -157,8 +156,7 @@ def top_features(n: int = 10):
     """
     from azure.ai.ml.entities import MonitorFeatureFilter
 
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise MonitorConfigError(f"top_n_feature_importance must be a positive integer (got {n!r}), e.g. 10")
+    n = _validate.whole("top_n_feature_importance", n, 1, hint="e.g. 10")
     return MonitorFeatureFilter(top_n_feature_importance=n)
 
 
@@ -216,8 +214,10 @@ def data_drift_signal(reference, *, production=None, features=None, feature_type
         none of that type.
     alert : bool, default False
         Send an email when a threshold is breached (False, as the SDK's ``alert_enabled``).
-    production_window : str, optional
-        Lookback size such as ``"P7D"`` (default: derived from the trigger).
+    production_window : str or datetime.timedelta, optional
+        Lookback size, in any spelling of :mod:`mlcheckup._validate` (``"P7D"``, ``"7D"``,
+        ``"week"``, ``timedelta(days=7)``), sent to Azure in ISO 8601 (default: derived from
+        the trigger).
     target_column : str, optional
         The reference's label column (needed by top-N features).
 

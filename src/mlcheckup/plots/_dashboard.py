@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validate
 from ..errors import SchemaMismatchError, ValidationError
 from ._figure import shown_once_figure
 
@@ -216,7 +217,7 @@ def dashboard(
     return fig
 
 
-def incident_spans(scenario: Any, freq: str = "7D") -> list[tuple[float, float]]:
+def incident_spans(scenario: Any, freq="7D") -> list[tuple[float, float]]:
     """The incidents of a scenario as spans of the window axis, for :func:`dashboard`.
 
     Window ``k`` of ``scenario.windows(freq)`` (numbered from 1) is drawn at ``x = k`` and covers
@@ -226,8 +227,9 @@ def incident_spans(scenario: Any, freq: str = "7D") -> list[tuple[float, float]]
     Parameters
     ----------
     scenario : mlcheckup.scenarios.Scenario
-    freq : str
-        The window length (a fixed pandas frequency such as ``"7D"``, ``"1D"`` or ``"6h"``).
+    freq : str or datetime.timedelta, default "7D"
+        The window length, in any spelling of :mod:`mlcheckup._validate` (``"7D"``, ``"P7D"``,
+        ``"week"``, ``timedelta(days=7)``); months are refused.
 
     Returns
     -------
@@ -241,14 +243,7 @@ def incident_spans(scenario: Any, freq: str = "7D") -> list[tuple[float, float]]
     >>> incident_spans(drift, "7D")
     [(1.7857142857142858, 3.5)]
     """
-    try:
-        step = pd.Timedelta(freq)
-    except ValueError:
-        raise ValidationError(
-            f"freq must be a fixed length such as '7D', '1D' or '6h' (got {freq!r}); months and years vary"
-        ) from None
-    if step <= pd.Timedelta(0):
-        raise ValidationError(f"freq must be a positive length, got {freq!r}")
+    step = _validate.duration(freq, "freq")
     last = 0.5 + (scenario.end - scenario.start) / step
     spans = []
     for start, end in zip(scenario.incidents["start"], scenario.incidents["end"], strict=True):

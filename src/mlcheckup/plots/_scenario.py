@@ -17,6 +17,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from .. import _validate
 from ..errors import ValidationError
 from ..scenarios import AVOCADO_FEATURES, KINDS, Scenario, avocado_price_model
 from ._figure import new_figure
@@ -33,7 +34,7 @@ def _digits_model(scenario: Scenario):
     return LogisticRegression(max_iter=2000).fit(scenario.reference.X / 16.0, scenario.reference.y)
 
 
-def _per_window(scenario: Scenario, freq: str, measure) -> pd.Series:
+def _per_window(scenario: Scenario, freq: pd.Timedelta, measure) -> pd.Series:
     """``measure(rows)`` for each window of the stream (NaN for an empty window), indexed by window middle."""
     values, middles = [], []
     for window in scenario.windows(freq):
@@ -42,7 +43,7 @@ def _per_window(scenario: Scenario, freq: str, measure) -> pd.Series:
     return pd.Series(values, index=pd.DatetimeIndex(middles), dtype=float)
 
 
-def _digits_panels(scenario: Scenario, freq: str) -> list[tuple[str, dict]]:
+def _digits_panels(scenario: Scenario, freq: pd.Timedelta) -> list[tuple[str, dict]]:
     """(y-axis label, {line label: series}) for each panel a digits scenario needs."""
     shifts = set(scenario.incidents["shift"])
     X, y, stream = scenario.X, np.asarray(scenario.y), scenario.stream
@@ -81,7 +82,7 @@ def _digits_panels(scenario: Scenario, freq: str) -> list[tuple[str, dict]]:
         panels.append(("failed requests (%)", {"status ≥ 400": _per_window(
             scenario, freq, lambda rows: 100 * (~ok[rows]).mean())}))
     if scenario.kind == "latency":
-        hours = pd.Timedelta(freq) / pd.Timedelta(hours=1)
+        hours = freq / pd.Timedelta(hours=1)
         panels.insert(0, ("requests per hour", {"load": _per_window(scenario, freq, lambda rows: len(rows) / hours)}))
     return panels
 
@@ -119,8 +120,8 @@ def _thumbnails(fig, grid, scenario: Scenario) -> None:
     fig.text(0.75, grid.get_position(fig).y0 - 0.005, f"during incident #1 ({first['cause']})", ha="center", fontsize=8)
 
 
-def _plot_digits(scenario: Scenario, freq: str | None):
-    freq = freq or ("1h" if scenario.kind == "latency" else "6h")
+def _plot_digits(scenario: Scenario, freq: pd.Timedelta | None):
+    freq = freq or pd.Timedelta(hours=1 if scenario.kind == "latency" else 6)
     panels = _digits_panels(scenario, freq)
     images = scenario.kind not in ("latency", "mixed")
     fig = new_figure(9, 1.2 + 1.45 * len(panels) + (1.1 if images else 0))
@@ -206,15 +207,16 @@ def _relation(ax, scenario: Scenario, market: pd.DataFrame) -> None:
     ax.legend(fontsize=7, frameon=False, markerscale=3)
 
 
-def scenario_overview(scenario: Scenario, *, freq: str | None = None):
+def scenario_overview(scenario: Scenario, *, freq=None):
     """Draw a scenario as a learner would see it: the data over time, incidents shaded.
 
     Parameters
     ----------
     scenario : Scenario
         From :func:`mlcheckup.scenarios.make`.
-    freq : str, optional
-        Window length of the digits panels (a pandas frequency): 6 hours by default, 1 hour
+    freq : str or datetime.timedelta, optional
+        Window length of the digits panels, in any spelling of :mod:`mlcheckup._validate`
+        (``"6h"``, ``"PT6H"``, ``"hour"``, ``timedelta(hours=6)``): 6 hours by default, 1 hour
         for the latency scenario. Avocado figures are weekly.
 
     Returns
@@ -232,4 +234,5 @@ def scenario_overview(scenario: Scenario, *, freq: str | None = None):
         raise ValidationError(
             f"scenario_overview() needs a Scenario, got {type(scenario).__name__}; make one with scenarios.make(kind, seed=...)"
         )
+    freq = None if freq is None else _validate.duration(freq, "freq")
     return _plot_avocado(scenario) if scenario.dataset == "avocado" else _plot_digits(scenario, freq)

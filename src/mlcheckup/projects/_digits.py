@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from .. import _validate
 from .._process import session_dir
 
 #: Digits used for training; the rest (297) are held out.
@@ -105,6 +106,8 @@ def digits_payload(rows: int = 2, start: int = N_TRAIN) -> dict:
     >>> len(digits_payload(3)["data"]), len(digits_payload(3)["data"][0])
     (3, 64)
     """
+    rows = _validate.whole("rows", rows, 1, hint="e.g. rows=2")
+    start = _validate.whole("start", start, 0, hint=f"e.g. start={N_TRAIN}, the first held-out digit")
     X, _ = load_digits_data()
     picked = np.take(X, range(start, start + rows), axis=0, mode="wrap")
     return {"data": picked.tolist()}

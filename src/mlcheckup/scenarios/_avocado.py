@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .. import _validate
 from ..errors import ValidationError
 from ._scenario import Incident, child_rng
 
@@ -111,6 +112,16 @@ class AvocadoCraze:
     slope: float = 0.3
     promo_rate: float = 0.08
 
+    def __post_init__(self) -> None:
+        checked = {"weeks": _validate.whole("weeks", self.weeks, 1, hint="e.g. weeks=52"),
+                   "ramp_weeks": _validate.whole("ramp_weeks", self.ramp_weeks, 1, hint="e.g. ramp_weeks=8"),
+                   "volume_boost": _validate.number("volume_boost", self.volume_boost, 0),
+                   "price_boost": _validate.number("price_boost", self.price_boost, 0),
+                   "slope": _validate.number("slope", self.slope),
+                   "promo_rate": _validate.fraction("promo_rate", self.promo_rate)}
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)  # frozen: store the canonical value
+
     def intensity(self, dates: pd.DatetimeIndex) -> np.ndarray:
         """Strength of the craze in each week, 0..1: a trapezoid from ``start`` over ``weeks``."""
         week = np.asarray((dates - as_sunday(self.start)) / pd.Timedelta(days=7))
@@ -163,6 +174,10 @@ class SupplyShock:
     weeks: int = 8
     factor: float = 1.5
     regions: tuple = ("California", "West", "SouthCentral")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weeks", _validate.whole("weeks", self.weeks, 1, hint="e.g. weeks=8"))
+        object.__setattr__(self, "factor", _validate.number("factor", self.factor, 0))
 
     def active(self, dates: pd.DatetimeIndex) -> np.ndarray:
         """1.0 in the weeks of the shock, else 0.0."""
@@ -249,6 +264,8 @@ def generate_avocado(
     >>> market.shape, market["region_code"].nunique(), round(float(market["average_price"].mean()), 1)
     ((832, 14), 8, 1.4)
     """
+    seed = _validate.whole("seed", seed, 0, hint="for example seed=0")
+    weeks = _validate.whole("weeks", weeks, 1, hint=f"e.g. weeks={MARKET_WEEKS}")
     dates = pd.date_range(as_sunday(start), periods=weeks, freq="W-SUN")
     series = [(region, code, volume * (share if kind == "organic" else 1.0), BASE_PRICE[kind] + offset, kind)
               for region, code, volume, share, offset in REGIONS for kind in TYPES]

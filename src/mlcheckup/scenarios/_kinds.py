@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from .. import _validate
 from ..errors import ValidationError
 from . import _avocado, _digits
 from ._images import IMAGE_EFFECTS
@@ -58,12 +59,6 @@ def _checked_onset(onset, start: pd.Timestamp, end: pd.Timestamp) -> pd.Timestam
             "pass an onset inside it, or onset=None to let the seed choose"
         )
     return stamp
-
-
-def _share(name: str, value: float) -> float:
-    if not 0.0 <= float(value) <= 1.0:
-        raise ValidationError(f"{name} must be a share between 0 and 1, got {value!r}; for 40 % pass 0.4")
-    return float(value)
 
 
 # --- incidents, one factory per cause (used by the single kinds and by "mixed") ----------------
@@ -184,14 +179,14 @@ def gradual(seed, *, cause="noise", severity=None, share=0.6, onset=None,
             start=DIGITS_START, days=28, requests_per_hour=40) -> Scenario:
     start, end, onset = _span(seed, onset, start, days)
     severity = _GRADUAL_LEVELS.get(cause, 0.0) if severity is None else float(severity)
-    incident = degradation(onset, end, cause, severity, _share("share", share))
+    incident = degradation(onset, end, cause, severity, _validate.fraction("share", share))
     return _stream("gradual", seed, [incident], "A scanner wears out: " + incident.description, start, days,
                    requests_per_hour, cause=cause, severity=severity, share=share, onset=onset)
 
 
 def sudden(seed, *, severity=0.45, share=0.4, onset=None, start=DIGITS_START, days=28, requests_per_hour=40) -> Scenario:
     start, end, onset = _span(seed, onset, start, days)
-    incident = new_writers(onset, end, float(severity), _share("share", share))
+    incident = new_writers(onset, end, float(severity), _validate.fraction("share", share))
     return _stream("sudden", seed, [incident], incident.description, start, days, requests_per_hour,
                    severity=severity, share=share, onset=onset)
 
@@ -204,7 +199,7 @@ def recurring(seed, *, severity=0.5, share=0.7, onset=None, every_days=7, hours=
     episodes, first = [], onset
     while first < end:
         episodes.append(fading_batch(first, min(first + pd.Timedelta(hours=hours), end), float(severity),
-                                     _share("share", share)))
+                                     _validate.fraction("share", share)))
         first += pd.Timedelta(days=every_days)
     description = (f"Every {every_days} days from {_when(onset)}, for {hours} hours, the archive team scans "
                    f"old forms: {share:.0%} of requests are faded ({severity:.0%} of the ink lost).")
@@ -215,7 +210,7 @@ def recurring(seed, *, severity=0.5, share=0.7, onset=None, every_days=7, hours=
 def prior(seed, *, classes=(0, 1), severity=0.5, onset=None, start=DIGITS_START, days=28,
           requests_per_hour=40) -> Scenario:
     start, end, onset = _span(seed, onset, start, days)
-    incident = class_mix(onset, end, tuple(classes), _share("severity", severity))
+    incident = class_mix(onset, end, tuple(classes), _validate.fraction("severity", severity))
     return _stream("prior", seed, [incident], incident.description, start, days, requests_per_hour,
                    classes=tuple(classes), severity=severity, onset=onset)
 
@@ -223,7 +218,7 @@ def prior(seed, *, classes=(0, 1), severity=0.5, onset=None, start=DIGITS_START,
 def concept(seed, *, from_class=7, to_class=1, share=1.0, onset=None, start=DIGITS_START, days=28,
             requests_per_hour=40) -> Scenario:
     start, end, onset = _span(seed, onset, start, days)
-    incident = relabel(onset, end, int(from_class), int(to_class), _share("share", share))
+    incident = relabel(onset, end, int(from_class), int(to_class), _validate.fraction("share", share))
     return _stream("concept", seed, [incident], incident.description, start, days, requests_per_hour,
                    from_class=from_class, to_class=to_class, share=share, onset=onset)
 
@@ -250,7 +245,7 @@ def quality(seed, *, faults=_digits.FAULTS, rate=None, hours=12, start=DIGITS_ST
     end = start + pd.Timedelta(days=days)
     duration = pd.Timedelta(hours=hours)
     onsets = _slots(seed, start + 0.15 * (end - start), end, [duration] * len(faults), [True] * len(faults))
-    incidents = [fault(onset, onset + duration, name, _share("rate", _FAULT_RATES.get(name, 0.0) if rate is None else rate))
+    incidents = [fault(onset, onset + duration, name, _validate.fraction("rate", _FAULT_RATES.get(name, 0.0) if rate is None else rate))
                  for onset, name in zip(onsets, faults, strict=True)]
     description = f"Data-quality faults, each for {hours} hours: " + "; ".join(_FAULT_STORIES[name] for name in faults) + "."
     return _stream("quality", seed, incidents, description, start, days, requests_per_hour,
@@ -260,11 +255,11 @@ def quality(seed, *, faults=_digits.FAULTS, rate=None, hours=12, start=DIGITS_ST
 def latency(seed, *, severity=1.8, share=1.0, onset=None, outage_minutes=60, outage_rate=0.5,
             start=DIGITS_START, days=14, requests_per_hour=300) -> Scenario:
     start, end, onset = _span(seed, onset, start, days, 0.4, 0.7)
-    incidents = [slowdown(onset, end, float(severity), _share("share", share))]
+    incidents = [slowdown(onset, end, float(severity), _validate.fraction("share", share))]
     if outage_minutes:
         down = _pick_hour(child_rng(seed, 9, 3), start + 0.3 * (onset - start), onset - pd.Timedelta(hours=2),
                           office=True)
-        incidents.append(outage(down, down + pd.Timedelta(minutes=outage_minutes), _share("outage_rate", outage_rate)))
+        incidents.append(outage(down, down + pd.Timedelta(minutes=outage_minutes), _validate.fraction("outage_rate", outage_rate)))
     description = "Endpoint health: " + " ".join(item.description for item in sorted(incidents, key=lambda i: i.start))
     return _stream("latency", seed, incidents, description, start, days, requests_per_hour, severity=severity,
                    share=share, onset=onset, outage_minutes=outage_minutes, outage_rate=outage_rate)
@@ -328,7 +323,7 @@ def _sunday_onset(seed, onset, low: str, high: str) -> pd.Timestamp:
 
 def craze(seed, *, onset=None, weeks=52, severity=1.3, price_boost=1.2, slope=0.3) -> Scenario:
     onset = _sunday_onset(seed, onset, "2017-05-07", "2018-10-07")
-    surge = _avocado.AvocadoCraze(start=onset, weeks=weeks, volume_boost=float(severity),
+    surge = _avocado.AvocadoCraze(start=onset, weeks=weeks, volume_boost=severity,
                                   price_boost=float(price_boost), slope=float(slope))
     market = _avocado.generate_avocado(seed, craze=surge)
     incident = surge.incident()
@@ -338,7 +333,7 @@ def craze(seed, *, onset=None, weeks=52, severity=1.3, price_boost=1.2, slope=0.
 
 def covariate(seed, *, onset=None, weeks=8, severity=1.5, regions=("California", "West", "SouthCentral")) -> Scenario:
     onset = _sunday_onset(seed, onset, "2017-03-05", "2019-09-01")
-    shock = _avocado.SupplyShock(start=onset, weeks=weeks, factor=float(severity), regions=tuple(regions))
+    shock = _avocado.SupplyShock(start=onset, weeks=weeks, factor=severity, regions=tuple(regions))
     market = _avocado.generate_avocado(seed, craze=None, shock=shock)
     incident = shock.incident()
     return _market("covariate", seed, market, incident, market["region"].isin(shock.regions).to_numpy(),
@@ -419,8 +414,7 @@ def make(kind: str, seed: int = 0, **options) -> Scenario:
     """
     if kind not in _BUILDERS:
         raise ValidationError(f"unknown scenario kind {kind!r}; choose one of {', '.join(KINDS)}")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValidationError(f"seed must be a whole number ≥ 0, got {seed!r}; for example seed=0")
+    seed = _validate.whole("seed", seed, 0, hint="for example seed=0")
     build = _BUILDERS[kind][0]
     accepted = [name for name in inspect.signature(build).parameters if name != "seed"]
     unknown = sorted(set(options) - set(accepted))

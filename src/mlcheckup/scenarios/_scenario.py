@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _validate
 from ..errors import ValidationError
 from ._scoring import score_alerts
 
@@ -225,11 +226,17 @@ class Scenario:
             f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}, incidents={len(self.incidents)})"
         )
 
-    def windows(self, freq: str = "1D") -> list[StreamWindow]:
-        """Split the stream into consecutive windows of length ``freq`` (a pandas frequency).
+    def windows(self, freq="1D") -> list[StreamWindow]:
+        """Split the stream into consecutive windows of length ``freq``.
 
         Windows are aligned on :attr:`start`; every window is returned, empty ones included, so
         that a per-window series has no gaps.
+
+        Parameters
+        ----------
+        freq : str or datetime.timedelta, default "1D"
+            The window length, in any spelling of :mod:`mlcheckup._validate`: ``"1D"``, ``"P1D"``,
+            ``"day"``, ``timedelta(days=1)``. Months are refused (their length varies).
 
         Examples
         --------
@@ -238,7 +245,7 @@ class Scenario:
         >>> len(days), days[0].start
         (7, Timestamp('2024-03-04 00:00:00'))
         """
-        edges = pd.date_range(self.start, self.end, freq=freq)
+        edges = pd.date_range(self.start, self.end, freq=_validate.pandas_freq(freq, "freq"))
         if edges[-1] < self.end:
             edges = edges.append(pd.DatetimeIndex([self.end]))
         cuts = np.searchsorted(self.times.to_numpy(), edges.to_numpy())
