@@ -73,6 +73,9 @@ def session(tmp_path_factory):
             thread.start()
         _wait_until(lambda: front.in_flight == 2)
         record["refused"] = front.post({"sleep": 0})
+        with pytest.raises(ScoringError) as refused:
+            front.invoke({"sleep": 0})
+        record["refused_error"] = refused.value
         for thread in slow:
             thread.join()
         record["after"] = front.post({"sleep": 0})
@@ -109,6 +112,28 @@ def test_a_model_error_is_424_with_the_models_status_in_headers(session):
     assert session["error"].status == 424
 
 
+def test_a_424_says_the_model_failed_and_where_to_look_not_fix_the_request(session):
+    error = session["error"]
+    assert (error.model_status, error.model_reason) == (500, "INTERNAL SERVER ERROR")
+    text = str(error)
+    assert "HTTP 424 Model Error" in text and "the model answered 500" in text
+    for pointer in ("ms-azureml-model-error-statuscode", "ms-azureml-model-error-reason", "console_log()"):
+        assert pointer in text
+    assert "fix the request" not in text
+
+
+def test_a_429_says_scale_out_and_a_408_says_the_timeout(session):
+    refused = session["refused_error"]
+    assert refused.status == 429 and refused.model_status is None
+    assert "Too many pending requests" in str(refused) and "scale out" in str(refused)
+    assert "fix the request" not in str(refused)
+    timed_out = ScoringError(408, "the model did not answer within request_timeout_ms=1500", "front end")
+    assert "request_timeout_ms" in str(timed_out) and "at most 180000" in str(timed_out)
+    assert "fix the request" not in str(timed_out)
+    bad = ScoringError(400, "row 0 has 3 values", "front end")
+    assert str(bad).endswith("; fix the request")
+
+
 def test_a_slow_model_gets_408_from_the_front_end(session):
     assert session["timeout"].status_code == 408
     assert "request_timeout_ms=1500" in session["timeout"].json()["message"]
@@ -129,11 +154,11 @@ def test_the_traffic_log_has_one_row_per_request_with_both_status_codes(session)
     log = session["traffic"]
     assert list(log.columns) == list(platform_metrics.TRAFFIC_COLUMNS)
     assert str(log["TimeGenerated"].dtype) == "datetime64[ns, UTC]"
-    assert sorted(log["ResponseCode"]) == [200] * 5 + [408, 413, 424, 424, 429]
+    assert sorted(log["ResponseCode"]) == [200] * 5 + [408, 413, 424, 424, 429, 429]
     model = log.groupby("ResponseCode")["ModelStatusCode"]
     assert model.apply(list)[424] == [500, 500] and model.apply(list)[200] == [200] * 5
     never_reached = log[log["ResponseCode"].isin([408, 413, 429])]
-    assert len(never_reached) == 3 and never_reached["ModelStatusCode"].isna().all()
+    assert len(never_reached) == 4 and never_reached["ModelStatusCode"].isna().all()
 
 
 def test_durations_and_sizes_are_whole_and_ordered(session):

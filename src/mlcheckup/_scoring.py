@@ -65,7 +65,8 @@ class ScoringClient:
         Raises
         ------
         ScoringError
-            If the endpoint answers 4xx (a refused request: the message says why) or 5xx.
+            If the endpoint answers 4xx or 5xx; the message says what to do (424: the model's own
+            status from the ``ms-azureml-model-error-*`` headers; 429: scale out; 408: a faster model).
         ServerError
             If it answers with a body that is not JSON (the message quotes its start).
 
@@ -77,7 +78,10 @@ class ScoringClient:
                 message = response.json().get("message", response.text)
             except (ValueError, AttributeError):  # not JSON, or JSON that is not an object
                 message = response.text
-            raise ScoringError(response.status_code, message, self.label)
+            model_status = response.headers.get("ms-azureml-model-error-statuscode")
+            raise ScoringError(response.status_code, message, self.label,
+                               model_status=int(model_status) if model_status and model_status.isdigit() else None,
+                               model_reason=response.headers.get("ms-azureml-model-error-reason"))
         try:
             return response.json()
         except ValueError:

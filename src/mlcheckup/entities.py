@@ -24,7 +24,7 @@ import json
 import os
 from pathlib import Path
 
-from . import _sdk_yaml
+from . import _sdk_yaml, _validate
 from ._azureml_names import (  # DEFAULT_COLLECTIONS: the collections Azure model monitoring finds by name
     DEFAULT_COLLECTIONS,
     check_collections,
@@ -36,12 +36,14 @@ from ._azureml_names import (  # DEFAULT_COLLECTIONS: the collections Azure mode
 from ._sdk_yaml import quiet_sdk
 from .errors import ValidationError
 
-__all__ = ["DEFAULT_IMAGE", "build_deployment", "build_endpoint", "build_environment", "build_model",
-           "data_collector_config", "load_yaml", "to_yaml", "validate"]
+__all__ = ["DEFAULT_IMAGE", "MAX_REQUEST_TIMEOUT_MS", "build_deployment", "build_endpoint", "build_environment",
+           "build_model", "data_collector_config", "load_yaml", "request_settings", "to_yaml", "validate"]
 
 #: Azure ML base image with conda; the conda file adds the inference server and the model's packages.
 DEFAULT_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
 _ROLLING_RATES = ("minute", "hour", "day")
+#: The longest ``request_timeout_ms`` of a managed online deployment (Learn, *Troubleshoot online endpoints*: 180 s).
+MAX_REQUEST_TIMEOUT_MS = 180_000
 
 
 def build_model(path: str | os.PathLike, name: str = "digits", version: str | int = "1",
@@ -92,7 +94,8 @@ def build_deployment(name: str, endpoint_name: str, *, model, code: str | os.Pat
                      scoring_script: str = "score.py", instance_type: str = "Standard_DS3_v2",
                      instance_count: int = 1, app_insights: bool = True,
                      collections: tuple[str, ...] | None = DEFAULT_COLLECTIONS, sampling_rate: float = 1.0,
-                     rolling_rate: str = "hour", environment_variables: dict | None = None):
+                     rolling_rate: str = "hour", environment_variables: dict | None = None,
+                     request_settings=None):
     """A ``ManagedOnlineDeployment`` with model data collection and App Insights.
 
     Parameters
@@ -111,8 +114,12 @@ def build_deployment(name: str, endpoint_name: str, *, model, code: str | os.Pat
         Share of requests collected.
     rolling_rate : {"minute", "hour", "day"}
         How often Azure starts a new blob file.
+    request_settings : dict or OnlineRequestSettings, optional
+        ``max_concurrent_requests_per_instance``, ``request_timeout_ms``, checked by
+        :func:`request_settings`; Azure's defaults (1 and 5000) when omitted.
+        :meth:`mlcheckup.frontend.FrontEnd.from_deployment` enforces the same values locally.
 
-    Taught in lesson 02.
+    Taught in lesson 02; request settings in lesson 03.
     """
     from azure.ai.ml.entities import CodeConfiguration, ManagedOnlineDeployment
 
@@ -132,7 +139,70 @@ def build_deployment(name: str, endpoint_name: str, *, model, code: str | os.Pat
         instance_type=instance_type, instance_count=instance_count, app_insights_enabled=bool(app_insights),
         data_collector=_data_collector(collections, sampling_rate, rolling_rate),
         environment_variables=environment_variables or {},
+        request_settings=None if request_settings is None else _request_settings_of(request_settings),
     )
+
+
+def _request_settings_of(settings):
+    """``settings`` (a dict or an ``OnlineRequestSettings``) checked by :func:`request_settings`."""
+    from azure.ai.ml.entities import OnlineRequestSettings
+
+    if isinstance(settings, OnlineRequestSettings):
+        settings = {key: getattr(settings, key) for key in
+                    ("max_concurrent_requests_per_instance", "request_timeout_ms", "max_queue_wait_ms")
+                    if getattr(settings, key) is not None}
+    if not isinstance(settings, dict):
+        raise ValidationError("request_settings must be a dict such as {'max_concurrent_requests_per_instance': 4, "
+                              "'request_timeout_ms': 3000} or an OnlineRequestSettings "
+                              f"(got a {type(settings).__name__})")
+    unknown = sorted(set(settings) - {"max_concurrent_requests_per_instance", "request_timeout_ms", "max_queue_wait_ms"})
+    if unknown:
+        raise ValidationError(f"unknown request setting(s) {unknown}; a managed online deployment has "
+                              "max_concurrent_requests_per_instance and request_timeout_ms")
+    return request_settings(**settings)
+
+
+def request_settings(max_concurrent_requests_per_instance: int = 1, request_timeout_ms: int = 5000,
+                     max_queue_wait_ms: int | None = None):
+    """A deployment's ``OnlineRequestSettings``, with values Azure accepts.
+
+    Parameters
+    ----------
+    max_concurrent_requests_per_instance : int, default 1
+        Azure's front end processes ``2 x`` this many requests per instance at once and answers
+        the next with 429.
+    request_timeout_ms : int, default 5000
+        A scoring call slower than this gets 408. 1 to 180,000 (:data:`MAX_REQUEST_TIMEOUT_MS`).
+    max_queue_wait_ms : int, optional
+        Deprecated for managed online endpoints (raise ``request_timeout_ms`` instead); refused here.
+
+    Returns
+    -------
+    azure.ai.ml.entities.OnlineRequestSettings
+
+    Raises
+    ------
+    ValidationError
+        A value out of range, with the range and the received value.
+
+    Examples
+    --------
+    >>> settings = request_settings(4, 3000)
+    >>> settings.max_concurrent_requests_per_instance, settings.request_timeout_ms
+    (4, 3000)
+
+    Taught in lesson 03.
+    """
+    from azure.ai.ml.entities import OnlineRequestSettings
+
+    if max_queue_wait_ms is not None:
+        raise ValidationError(f"max_queue_wait_ms is deprecated for managed online endpoints (got {max_queue_wait_ms!r});"
+                              " leave it out and raise request_timeout_ms instead")
+    concurrency = _validate.whole("max_concurrent_requests_per_instance", max_concurrent_requests_per_instance, 1,
+                                  words="of at least 1 (Azure's default is 1)")
+    timeout = _validate.whole("request_timeout_ms", request_timeout_ms, 1, MAX_REQUEST_TIMEOUT_MS,
+                              words=f"from 1 to {MAX_REQUEST_TIMEOUT_MS} (Azure's default is 5000)")
+    return OnlineRequestSettings(max_concurrent_requests_per_instance=concurrency, request_timeout_ms=timeout)
 
 
 def _data_collector(collections, sampling_rate: float, rolling_rate: str):

@@ -52,19 +52,50 @@ class DiskFullError(ServerError):
 class ScoringError(ServerError):
     """The endpoint answered a scoring request with an HTTP error.
 
+    The message says what to do, as Learn's *Troubleshoot online endpoints* table does: **424**,
+    the model (``score.py``'s ``run()``) answered something other than 200 (its status is in the
+    ``ms-azureml-model-error-statuscode`` and ``ms-azureml-model-error-reason`` headers; read the
+    container log); **429**, more requests at once than ``2 x max_concurrent_requests_per_instance x
+    instance_count`` (retry with backoff, scale out); **408**, the model took longer than
+    ``request_timeout_ms``; another 4xx, the request itself is wrong; 5xx, score.py or the server failed.
+
     Attributes
     ----------
     status : int
-        HTTP status (4xx: the request was refused; 5xx: score.py or the server failed).
+        HTTP status the client received.
     message : str
         The server's ``message`` field.
+    model_status : int or None
+        For a 424: the model's own status (``ms-azureml-model-error-statuscode``).
+    model_reason : str or None
+        For a 424: the model's reason phrase (``ms-azureml-model-error-reason``).
     """
 
-    def __init__(self, status: int, message: str, label: str) -> None:
-        kind = "refused the request" if status < 500 else "failed"
-        hint = "fix the request" if status < 500 else "read endpoint.logs() for the traceback"
-        super().__init__(f"{label} {kind} with HTTP {status}: {message}; {hint}")
+    def __init__(self, status: int, message: str, label: str, *, model_status: int | None = None,
+                 model_reason: str | None = None) -> None:
+        if status == 424:
+            said = f" (the model answered {model_status} {model_reason or ''})".replace(" )", ")") \
+                if model_status is not None else ""
+            kind, hint = (f"answered HTTP 424 Model Error: the model's container did not answer 200{said}",
+                          "the request reached score.py and run() failed or refused it: read the response headers "
+                          "ms-azureml-model-error-statuscode and ms-azureml-model-error-reason, and the container "
+                          "log (endpoint.console_log(), AmlOnlineEndpointConsoleLog on Azure)")
+        elif status == 429:
+            kind, hint = ("refused the request with HTTP 429 Too many pending requests",
+                          "2 x max_concurrent_requests_per_instance x instance_count requests were already being "
+                          "processed: retry with backoff, or scale out (more instances, or a higher "
+                          "max_concurrent_requests_per_instance if the model can serve them)")
+        elif status == 408:
+            kind, hint = ("timed the request out with HTTP 408",
+                          "the model took longer than request_timeout_ms: make run() faster, or raise "
+                          "request_timeout_ms (at most 180000)")
+        elif status < 500:
+            kind, hint = f"refused the request with HTTP {status}", "fix the request"
+        else:
+            kind, hint = f"failed with HTTP {status}", "read endpoint.logs() for the traceback"
+        super().__init__(f"{label} {kind}: {message}; {hint}")
         self.status, self.message = status, message
+        self.model_status, self.model_reason = model_status, model_reason
 
 
 class ValidationError(MlCheckupError, ValueError):

@@ -15,6 +15,13 @@ workbook's two paging pairs (1 h & 5 min at 14.4; 6 h & 30 min at 6) and its tic
 at 1). Scored with :func:`mlcheckup.scenarios.score_alerts` on :func:`scenario`, a few days of
 an endpoint with a latency regression and bursts of 429s.
 
+On Azure, a burn-rate page is a **log search alert** (``ScheduledQueryRuleResource``) whose KQL
+runs over ``AmlOnlineEndpointTrafficLog`` once a minute: :meth:`BurnRateAlert.kql` writes that
+query, :meth:`BurnRateAlert.log_rule` the rule (an :class:`mlcheckup.alerts.LogRule`, so
+``alerts.to_azure`` builds the resource offline and Azure's limits apply: a window of at most two
+days, so the workbook's 3-day ticket does not fit), and :func:`log_alert_times` runs the query here
+with :func:`mlcheckup.kql.query` at each minute, as Azure would, on the rows of its window.
+
 Direction: ``burn_rate`` is better lower (0 is best, 1 spends the budget exactly).
 
 Taught in lesson 03, §3.
@@ -27,13 +34,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import _validate
+from . import _validate, alerts, kql
+from ._progress import finish, progress
 from .autoscale import SERVICE_MS, load_trace, queue_metrics
 from .errors import ValidationError
 from .scenarios import AlertScore, score_alerts
 
-__all__ = ["WORKBOOK_ALERTS", "BurnRateAlert", "SloScenario", "burn_rate", "error_budget", "fire_times",
-           "per_minute", "scenario"]
+__all__ = ["LOG_ANALYTICS_WORKSPACE_ID", "WORKBOOK_ALERTS", "BurnRateAlert", "SloScenario", "burn_rate",
+           "error_budget", "fire_times", "log_alert_times", "per_minute", "scenario"]
+
+#: Placeholder id of the Log Analytics workspace the endpoint's diagnostic settings send its logs to
+#: (the scope of a log search alert over ``AmlOnlineEndpointTrafficLog``).
+LOG_ANALYTICS_WORKSPACE_ID = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mlcheckup"
+                              "/providers/Microsoft.OperationalInsights/workspaces/law-mlcheckup")
 
 _BAD_CODES = (408, 424, 429)  # timeout, model error (the model's 5xx, as Azure's front end answers it), throttled
 
@@ -148,6 +161,56 @@ class BurnRateAlert:
         return ((burn_rate(bad, requests, objective, self.long) > self.factor)
                 & (burn_rate(bad, requests, objective, self.short) > self.factor))
 
+    def kql(self, objective: float) -> str:
+        """The availability condition as the KQL of a log search alert over ``AmlOnlineEndpointTrafficLog``.
+
+        The rule's window (``window_size``, the long window) gives the query its rows; the
+        short window is the last ``short`` of them (``ago()``). One row comes back when both burn
+        rates are above ``factor``, none otherwise, so the rule fires on ``Count > 0``.
+
+        Examples
+        --------
+        >>> print(BurnRateAlert("1h", "5min", 14.4).kql(0.999).splitlines()[0])
+        let objective = 0.999;
+        """
+        _objective(objective)
+        short = _validate.duration(self.short, "short")
+        minutes = short / pd.Timedelta(minutes=1)
+        if minutes != int(minutes):
+            raise ValidationError(f"short window {self.short!r} is not a whole number of minutes; Azure's windows are")
+        return (f"let objective = {objective!r};\n"
+                f"let factor = {float(self.factor)!r};\n"
+                "AmlOnlineEndpointTrafficLog\n"
+                "| extend code = toint(ResponseCode)\n"
+                f"| extend bad = code in (408, 424, 429) or code >= 500, recent = TimeGenerated >= ago({int(minutes)}m)\n"
+                "| summarize requests = count(), errors = countif(bad), recent_requests = countif(recent),\n"
+                "            recent_errors = countif(bad and recent)\n"
+                "| extend long_burn = todouble(errors) / requests / (1 - objective),\n"
+                "         short_burn = todouble(recent_errors) / recent_requests / (1 - objective)\n"
+                "| where long_burn > factor and short_burn > factor")
+
+    def log_rule(self, objective: float, *, name: str | None = None, severity: int = 1,
+                 evaluation_frequency="PT1M", actions=()) -> alerts.LogRule:
+        """This alert as a log search alert rule: :meth:`kql`, over the long window, firing on ``Count > 0``.
+
+        ``alerts.to_azure(rule, slo.LOG_ANALYTICS_WORKSPACE_ID, location=...)`` builds the
+        ``ScheduledQueryRuleResource`` offline. Azure's limits apply (``LogRule`` checks them): a
+        window from 1 minute to 2 days, checked every 1 minute to 1 day.
+
+        Raises
+        ------
+        ValidationError
+            The long window is over 2 days (the workbook's 3-day ticket: use a daily report, or
+            a shorter window with a lower factor), or a value Azure refuses.
+        """
+        text = self.kql(objective)
+        return alerts.LogRule(
+            name=name or f"burn-{self.long}-{self.short}-{self.factor:g}".replace(".", "_"), kql=text,
+            time_aggregation="Count", operator="GreaterThan", threshold=0,
+            window_size=_validate.duration(self.long, "long"), evaluation_frequency=evaluation_frequency,
+            severity=severity, actions=actions, auto_mitigate=True,
+            description=f"availability {objective:.3%}: burn rate above {self.factor:g} over {self.long} and {self.short}")
+
 
 #: The SRE workbook's multi-window alerts for a 30-day SLO: two pages and a ticket.
 WORKBOOK_ALERTS = (BurnRateAlert("1h", "5min", 14.4), BurnRateAlert("6h", "30min", 6.0),
@@ -170,6 +233,52 @@ def fire_times(alerts, bad: pd.Series, requests: pd.Series, objective: float) ->
         on |= alert.firing(bad, requests, objective).to_numpy()
     starts = on & ~np.concatenate([[False], on[:-1]])
     return list(bad.index[starts])
+
+
+def log_alert_times(alert: BurnRateAlert, objective: float, log: pd.DataFrame, start, end) -> pd.DatetimeIndex:
+    """Minutes where the log search alert of ``alert`` finds its condition, its KQL run here at each minute.
+
+    At each minute ``m`` from ``start`` to ``end`` (excluded), the query of
+    :meth:`BurnRateAlert.kql` runs with :func:`mlcheckup.kql.query` at ``now = m + 1 min`` on the
+    rows of ``log`` in the rule's window ``[now - long, now)``, as Azure runs it once a minute.
+    The minutes it returns a row are those where ``alert.firing`` holds on :func:`per_minute`.
+
+    Parameters
+    ----------
+    alert : BurnRateAlert
+    objective : float
+    log : pandas.DataFrame
+        ``AmlOnlineEndpointTrafficLog`` rows (``TimeGenerated``, ``ResponseCode``).
+    start, end : time
+        The minutes to evaluate (one KQL query each: keep it to hours, not days).
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+        The minutes (UTC) where the query returned a row.
+    """
+    if not isinstance(alert, BurnRateAlert):
+        raise ValidationError(f"alert must be a slo.BurnRateAlert (got {type(alert).__name__})")
+    text, long = alert.kql(objective), _validate.duration(alert.long, "long")
+    minutes = pd.date_range(pd.Timestamp(start).floor("min"), pd.Timestamp(end), freq="min", inclusive="left")
+    if len(minutes) > 24 * 60:
+        raise ValidationError(f"log_alert_times runs one query per minute: {len(minutes)} minutes is too many "
+                              "(at most a day); narrow start and end")
+    missing = sorted({"TimeGenerated", "ResponseCode"} - set(log.columns))
+    if missing:
+        raise ValidationError(f"the traffic log lacks columns {missing}; pass AmlOnlineEndpointTrafficLog rows")
+    times = pd.to_datetime(log["TimeGenerated"], utc=True)
+    log = pd.DataFrame({"TimeGenerated": times, "ResponseCode": log["ResponseCode"]})  # what the query reads
+    fired = []
+    with progress(len(minutes), "log alert checks", unit="check") as bar:
+        for minute in minutes.tz_localize("UTC") if minutes.tz is None else minutes:
+            now = minute + pd.Timedelta(minutes=1)
+            rows = log[(times >= now - long) & (times < now)]
+            if len(rows) and len(kql.query(text, {"AmlOnlineEndpointTrafficLog": rows}, now=now)):
+                fired.append(minute)
+            bar.update()
+        finish(bar)
+    return pd.DatetimeIndex(fired, tz="UTC")
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,9 @@ def _column(columns: list[str], wanted: str, rule: AlertRule, role: str) -> str:
 
 
 def _log_frame(rule: AlertRule, db, low: pd.Timestamp, high: pd.Timestamp) -> pd.DataFrame:
+    if rule.query is None:
+        raise ValidationError(f"log rule {rule.name!r} has only KQL, over tables this store does not hold; run it "
+                              "with mlcheckup.kql.query(rule.kql, tables, now=...) (slo.log_alert_times does)")
     try:
         cursor = db.execute(rule.query)
     except sqlite3.Error as error:

@@ -228,11 +228,15 @@ class LogRule(Rule):
     Parameters
     ----------
     name : str
-    query : str
+    query : str, optional
         SQL over the local tables; its rows must include a ``timestamp`` column (the time each
         row belongs to). Do not filter on time: each check reads its own window, as in Azure.
+        Without it (a rule over tables the local store does not hold, such as
+        ``AmlOnlineEndpointTrafficLog``), :func:`evaluate` refuses the rule; run its ``kql`` with
+        :func:`mlcheckup.kql.query` instead.
     kql : str, optional
-        The same query in KQL, for the Azure resource (:meth:`to_azure` needs it).
+        The same query in KQL, for the Azure resource (:meth:`to_azure` needs it). ``query`` or
+        ``kql`` is required.
     time_aggregation : {"Count", "Average", "Minimum", "Maximum", "Total"}, default "Count"
         ``Count``: the number of rows; the others need ``metric_measure_column``.
     metric_measure_column : str, optional
@@ -264,7 +268,7 @@ class LogRule(Rule):
     Taught in lesson 05, §5.
     """
 
-    query: str
+    query: str | None = None
     kql: str | None = None
     time_aggregation: str = "Count"
     metric_measure_column: str | None = None
@@ -277,7 +281,10 @@ class LogRule(Rule):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not isinstance(self.query, str) or "select" not in self.query.lower():
+        if self.query is None and not (isinstance(self.kql, str) and self.kql.strip()):
+            raise ValidationError(f"log rule {self.name!r} needs query (SQL, evaluated here) or kql (run by Azure), "
+                                  "or both")
+        if self.query is not None and (not isinstance(self.query, str) or "select" not in self.query.lower()):
             raise ValidationError(f"query must be SQL text with a SELECT (got {self.query!r}); "
                                   "e.g. 'SELECT timestamp FROM exceptions'")
         choice("time_aggregation", self.time_aggregation, AGGREGATIONS)
