@@ -35,6 +35,15 @@ WRONG = {
         "def estimate_accuracy(reference_confidence, reference_correct, confidence, bins=10):\n"
         "    return float(np.mean(confidence))\n"
     ),
+    # pages when the Wilson interval is below the floor, as if fresh labels were right and asked about once
+    "ex6_7_page": (
+        "def page(window, floor=0.94):\n"
+        "    if window['estimated'] < floor:\n"
+        "        return 'estimate'\n"
+        "    if window['labelled'] >= 30 and window['high'] < floor:\n"
+        "        return 'labels'\n"
+        "    return None\n"
+    ),
     # trusts the REST field: always Accuracy 0.9, whatever was asked
     "ex6_6_thresholds_sent": (
         "def thresholds_sent(signal_payload):\n"

@@ -13,7 +13,11 @@ corrected. This package holds what lesson 06 teaches, in the order it teaches it
   ``bootstrap_interval``: performance on the labels that arrived, with its uncertainty;
 * ``reliability_table``, ``expected_calibration_error``, :class:`ConfidenceCalibrator`,
   ``estimated_accuracy``: performance estimated from calibrated confidence, before labels
-  (:func:`mlcheckup.plots.estimate_vs_realized` draws it against the realized one).
+  (:func:`mlcheckup.plots.estimate_vs_realized` draws it against the realized one);
+* ``alarm_status(predictions, feed, calibrator, as_of)``, ``replay_alarm(decide, ...)``: what a
+  daily performance monitor knows about each closed window (estimate now, labels later), and the
+  pages a decision function sends over a scenario, ready for ``scenario.score``
+  (``replay_scenario(decide, scenario, model)`` for a fresh digits scenario, in process).
 
 ``*_error`` values are better lower, accuracy better higher. The Azure ``ModelPerformanceSignal``
 is built in :func:`mlcheckup.model_monitor.performance_signal`.
@@ -32,6 +36,7 @@ Examples
 Taught in lesson 06.
 """
 
+from ._alarm import PAGE_COLUMNS, STATUS_COLUMNS, alarm_status, replay_alarm, replay_scenario
 from ._estimation import (
     ConfidenceCalibrator,
     bin_index,
@@ -54,11 +59,14 @@ from ._serve import serve_scenario
 __all__ = [
     "FATES",
     "FEED_COLUMNS",
+    "PAGE_COLUMNS",
     "REGRESSION_METRICS",
     "REJECTIONS",
+    "STATUS_COLUMNS",
     "ConfidenceCalibrator",
     "LabelFeed",
     "LabelJoin",
+    "alarm_status",
     "bin_index",
     "bootstrap_interval",
     "estimated_accuracy",
@@ -69,6 +77,8 @@ __all__ = [
     "realized_accuracy",
     "regression_metrics",
     "reliability_table",
+    "replay_alarm",
+    "replay_scenario",
     "serve_scenario",
     "wilson_interval",
 ]

@@ -41,8 +41,9 @@ def estimate_vs_realized(ax, realized: pd.DataFrame, estimated: pd.Series | None
         estimated = _closed(estimated)
         ax.step(estimated.index, estimated.to_numpy(), where="post", color="tab:orange", lw=2, ls="--",
                 label="estimated (calibrated confidence)")
-    for _, incident in (incidents if incidents is not None else pd.DataFrame()).iterrows():
-        ax.axvspan(incident["start"], incident["end"], color="grey", alpha=0.12, lw=0)
+    for number, (_, incident) in enumerate((incidents if incidents is not None else pd.DataFrame()).iterrows()):
+        ax.axvspan(incident["start"], incident["end"], color="grey", alpha=0.12, lw=0,
+                   label="incident (answer key)" if number == 0 else None)
         ax.annotate(f"{incident['shift']} shift", (incident["start"], 0.02), xycoords=("data", "axes fraction"),
                     fontsize=8, color="dimgrey")
     ax.set(ylabel="accuracy per day", title=title)
