@@ -110,3 +110,35 @@ def test_the_craze_is_where_the_readme_says(market):
     assert peak["price"].mean() > 1.15 * before["price"].mean()
     assert peak["volume"].mean() > 1.2 * before["volume"].mean()
     assert after["price"].mean() == pytest.approx(before["price"].mean(), rel=0.05)
+
+
+def _payments_generator():
+    spec = importlib.util.spec_from_file_location("generate_payments", DATASETS / "generate_payments.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_payments_regenerate_byte_identical_and_match_the_readme():
+    from mlcheckup.projects import PAYMENT_COLUMNS, load_payments
+
+    generator = _payments_generator()
+    assert generator.payments_csv_bytes() == (DATASETS / "payments.csv").read_bytes()
+    assert generator.main(["--check"]) == 0
+    digest, name = (DATASETS / "payments.csv.sha256").read_text().split()
+    data = (DATASETS / name).read_bytes()
+    assert name == "payments.csv" and _sha256(data) == digest and digest in README
+    assert f"{len(data):,} bytes" in README
+    table = load_payments()
+    assert list(table.columns) == list(PAYMENT_COLUMNS) and len(table) == 5000
+    for column in table.columns:
+        assert f"`{column}`" in README, f"{column} is not documented in datasets/README.md"
+    assert 0.04 < table["fraud"].mean() < 0.09
+    assert table["label_delay_hours"].between(24, 240).all() and table["hour"].between(0, 23).all()
+
+
+def test_another_payments_seed_gives_other_payments():
+    from mlcheckup.projects import generate_payments
+
+    assert not generate_payments(1, rows=50).equals(generate_payments(2, rows=50))
+    pd.testing.assert_frame_equal(generate_payments(1, rows=50), generate_payments(1, rows=50))

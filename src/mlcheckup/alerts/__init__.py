@@ -36,7 +36,7 @@ Taught in lesson 05.
 from ._actions import ActionGroup
 from ._azure import PLACEHOLDER_SUBSCRIPTION, AzureRequest, app_insights_id, azure_request, to_azure
 from ._evaluate import LOCAL_SCOPE, Alert, Evaluation, evaluate
-from ._notify import SCHEMA_ID, Notification, WebhookReceiver
+from ._notify import SCHEMA_ID, Notification, WebhookReceiver, payload
 from ._replay import replay_scenario
 from ._rules import LogRule, MetricRule, Rule
 from ._vocabulary import (
@@ -73,6 +73,7 @@ __all__ = [
     "Notification",
     "Rule",
     "WebhookReceiver",
+    "payload",
     "app_insights_id",
     "azure_request",
     "duration",
