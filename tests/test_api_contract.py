@@ -86,6 +86,8 @@ SKIP = {
     "mlcheckup.alerts.Alert": "a result record evaluate() builds; learners read it, never build it",
     "mlcheckup.alerts.Evaluation": "a result record evaluate() builds; learners read it, never build it",
     "mlcheckup.alerts.AzureRequest": "a result record azure_request() builds; learners read it, never build it",
+    "mlcheckup.alerts.payload": "formats the common-alert-schema body of a rule that was probed when built; "
+                                "evaluate() and test cells call it with values they computed",
     "mlcheckup.alerts.app_insights_id": "formats a resource id from three names; any name Azure allows is text",
     # drift: results and table-level helpers whose inputs are tables the package itself makes
     "mlcheckup.drift.LookbackWindows": "a result record default_windows() builds",

@@ -12,13 +12,16 @@ import re
 from . import _validate
 from .errors import ValidationError
 
-__all__ = ["DEFAULT_COLLECTIONS", "MODEL_INPUTS", "MODEL_OUTPUTS", "check_collections", "check_name",
+__all__ = ["DEFAULT_COLLECTIONS", "MAX_REQUEST_TIMEOUT_MS", "MODEL_INPUTS", "MODEL_OUTPUTS", "check_collections", "check_name",
            "check_sampling_rate", "collection_entry", "collector_config"]
 
 #: Collections that Azure model monitoring discovers by name.
 MODEL_INPUTS, MODEL_OUTPUTS = "model_inputs", "model_outputs"
 #: What a monitored deployment collects by default.
 DEFAULT_COLLECTIONS = (MODEL_INPUTS, MODEL_OUTPUTS)
+#: The longest ``request_timeout_ms`` of a managed online deployment (Learn, *Troubleshoot online
+#: endpoints* and *quotas and limits*: 180 s); the deployment builder and the local front end both hold to it.
+MAX_REQUEST_TIMEOUT_MS = 180_000
 _COLLECTION_NAME = re.compile(r"[A-Za-z0-9_]+", re.ASCII)  # fullmatch: no trailing newline, ASCII only
 
 

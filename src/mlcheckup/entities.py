@@ -27,6 +27,7 @@ from pathlib import Path
 from . import _sdk_yaml, _validate
 from ._azureml_names import (  # DEFAULT_COLLECTIONS: the collections Azure model monitoring finds by name
     DEFAULT_COLLECTIONS,
+    MAX_REQUEST_TIMEOUT_MS,
     check_collections,
     check_name,
     check_sampling_rate,
@@ -42,8 +43,6 @@ __all__ = ["DEFAULT_IMAGE", "MAX_REQUEST_TIMEOUT_MS", "build_deployment", "build
 #: Azure ML base image with conda; the conda file adds the inference server and the model's packages.
 DEFAULT_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
 _ROLLING_RATES = ("minute", "hour", "day")
-#: The longest ``request_timeout_ms`` of a managed online deployment (Learn, *Troubleshoot online endpoints*: 180 s).
-MAX_REQUEST_TIMEOUT_MS = 180_000
 
 
 def build_model(path: str | os.PathLike, name: str = "digits", version: str | int = "1",

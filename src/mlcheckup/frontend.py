@@ -69,6 +69,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pandas as pd
 
 from . import _validate
+from ._azureml_names import MAX_REQUEST_TIMEOUT_MS
 from ._lifecycle import Managed
 from ._loopback import HOST, LoopbackAddress, bind_error
 from ._scoring import ScoringClient, session
@@ -80,8 +81,6 @@ __all__ = ["MAX_PAYLOAD_BYTES", "MAX_REQUEST_TIMEOUT_MS", "FrontEnd"]
 
 #: Local cap on a request body (bytes): Learn documents no payload limit for managed online endpoints.
 MAX_PAYLOAD_BYTES = 100 * 1024 * 1024
-#: Largest ``request_timeout_ms`` a managed online endpoint accepts (Learn, quotas and limits: 180 s).
-MAX_REQUEST_TIMEOUT_MS = 180_000
 _CLIENT_ID = re.compile(r"[^A-Za-z0-9_-]")
 _PASSED_HEADERS = ("Content-Type", "x-ms-run-fn-exec-ms", "x-ms-server-version")
 _POLL_S = 0.02

@@ -73,12 +73,12 @@ __all__ = [
     "Notification",
     "Rule",
     "WebhookReceiver",
-    "payload",
     "app_insights_id",
     "azure_request",
     "duration",
     "evaluate",
     "iso_duration",
+    "payload",
     "replay_scenario",
     "to_azure",
 ]

@@ -16,6 +16,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from .. import _validate
 from .._progress import finish, progress
 from ..errors import ValidationError
 
@@ -35,7 +36,8 @@ def serve_scenario(endpoint, scenario, *, name: str, every: str = "1h") -> pd.Da
         Lower-case letters, digits and '-': the prefix of every request id, so that several
         scenarios can share one endpoint.
     every : str, default "1h"
-        One request carries the images of this much simulated time (a pandas frequency).
+        One request carries the images of this much simulated time: a duration in the one
+        vocabulary of :mod:`mlcheckup` (``"1h"``, ``"PT1H"``, ``"hour"`` or a timedelta).
 
     Returns
     -------
@@ -53,7 +55,7 @@ def serve_scenario(endpoint, scenario, *, name: str, every: str = "1h") -> pd.Da
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ValidationError(f"name must be lower-case letters, digits and '-' (got {name!r}), e.g. 'concept'")
     payloads = scenario.payloads()
-    hours = scenario.times.dt.floor(every)
+    hours = scenario.times.dt.floor(_validate.pandas_freq(every, "every"))
     groups = hours.groupby(hours).indices
     sent, refused = [], 0
     with progress(len(groups), f"scoring {name}", unit="request") as bar:
