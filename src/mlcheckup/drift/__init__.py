@@ -13,6 +13,9 @@ runs a schedule over time with the SDK's default windows. The single-feature met
 :func:`pearsons_chi_squared_pvalue`) and Azure's binning (:func:`sturges_edges`,
 :func:`histogram`) are there to compare a hand-written implementation with.
 
+On Spark: :func:`mlcheckup.drift.spark.compare` takes two PySpark DataFrames and returns the same
+table (PySpark is imported only when it is called).
+
 Direction: ``*_distance``, ``*_index`` and ``*_rate`` are better lower (breach above the
 threshold); the two tests return p-values, better higher (breach below). Defaults are the SDK's:
 ``normalized_wasserstein_distance`` 0.1 for numerical features, ``jensen_shannon_distance`` 0.1
@@ -20,6 +23,7 @@ for categorical ones, 0.0 for the data quality rates. Definitions: ``azure-api.m
 """
 
 from ..errors import KSRowLimitError
+from . import spark
 from ._binning import bin_edges, histogram, sturges_bin_count, sturges_edges
 from ._typing import INTEGER_CATEGORICAL_RATIO, type_family
 from .importance import attribution_drift, feature_importance
@@ -79,6 +83,7 @@ __all__ = [
     "population_stability_index",
     "prediction_drift",
     "run_times",
+    "spark",
     "sturges_bin_count",
     "sturges_edges",
     "two_sample_ks_pvalue",
