@@ -65,7 +65,10 @@ grade: $(STAMP)  ## autograde grading/submitted/*/<lesson>/, then export grades.
 	@mkdir -p grading/submitted
 	$(BIN)/nbgrader generate_assignment "$(ASSIGNMENT)" --force --log-level=WARN \
 		--CourseDirectory.release_directory=build/release-check
-	$(BIN)/nbgrader autograde "$(ASSIGNMENT)" --log-level=WARN || echo "some submissions could not be run (see above); they score 0"
+	@$(BIN)/python grading/sandbox.py check  # SANDBOX=refuse (default) | degrade | off
+	PYTHONPATH=grading $(BIN)/nbgrader autograde "$(ASSIGNMENT)" --log-level=WARN \
+		--Execute.kernel_manager_class=sandbox.SandboxKernelManager \
+		|| echo "some submissions could not be run (see above); they score 0"
 	$(BIN)/nbgrader generate_feedback "$(ASSIGNMENT)" --force --log-level=WARN
 	$(BIN)/nbgrader export --to grading/grades.csv --log-level=WARN
 	@echo "grades: grading/grades.csv   feedback: grading/feedback/<student>/<lesson>/"

@@ -70,14 +70,16 @@ def answers_and_tests(nb) -> dict[str, list[str]]:
 class ScratchCourse:
     """An nbgrader course in grading/ci-*/ with its own release, submissions and gradebook."""
 
-    def __init__(self) -> None:
+    def __init__(self, sandbox: bool = False) -> None:
         (ROOT / "grading").mkdir(exist_ok=True)
+        #: Autograde in the sandbox of ``grading/sandbox.py``, as ``make grade`` does.
+        self.sandbox = sandbox
         self.root = Path(tempfile.mkdtemp(prefix="ci-", dir=ROOT / "grading"))
         self.rel = self.root.relative_to(ROOT)
         self.db_url = f"sqlite:///{self.root / 'gradebook.db'}"
         self.release = self.root / "release"
 
-    def nbgrader(self, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess:
+    def nbgrader(self, *args: str, timeout: float = 1800, env: dict | None = None) -> subprocess.CompletedProcess:
         overrides = [
             f"--CourseDirectory.release_directory={self.rel}/release",
             f"--CourseDirectory.submitted_directory={self.rel}/submitted",
@@ -85,7 +87,8 @@ class ScratchCourse:
             f"--CourseDirectory.feedback_directory={self.rel}/feedback",
             f"--CourseDirectory.db_url={self.db_url}",
         ]
-        env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+        path = os.pathsep.join(filter(None, [str(ROOT / "grading"), os.environ.get("PYTHONPATH")]))
+        env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": path, **(env or {})}
         return subprocess.run(
             [str(BIN / "nbgrader"), *args, *overrides, "--log-level=WARN"],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
@@ -104,8 +107,9 @@ class ScratchCourse:
         else:
             nbformat.write(nb, path)
 
-    def autograde(self, lesson: str = "*", *args: str) -> subprocess.CompletedProcess:
-        return self.nbgrader("autograde", lesson, *args)
+    def autograde(self, lesson: str = "*", *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+        sandbox = ["--Execute.kernel_manager_class=sandbox.SandboxKernelManager"] if self.sandbox else []
+        return self.nbgrader("autograde", lesson, *sandbox, *args, env=env)
 
     def scores(self, student: str, lesson: str) -> dict[str, tuple[float, float]]:
         """grade id -> (score, max score) for every graded cell of one submission."""

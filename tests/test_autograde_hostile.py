@@ -1,17 +1,29 @@
 """Autograding survives hostile or broken submissions and grades each one correctly.
 
 All of them are graded in one nbgrader run (as an instructor would grade a class) on lesson 00,
-with a short cell timeout so that the endless loop costs seconds, not minutes.
+in the sandbox of ``grading/sandbox.py`` (as ``make grade`` runs), with a short cell timeout so
+that the endless loop costs seconds, not minutes.
+
+The sandbox's guarantees are proven the same way: each ``sandbox-*`` student tries one attack and
+answers the exercise right only if the attack failed, so full marks mean the sandbox held (with
+``ScratchCourse(sandbox=False)`` each attack succeeds and the answer is wrong: the test can fail).
 """
 
 from __future__ import annotations
 
 import copy
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
 
 import nbformat
 import pytest
 
-from course import ScratchCourse, is_test, replace_answers, source_path
+from course import ROOT, ScratchCourse, is_test, replace_answers, source_path
 
 pytestmark = pytest.mark.slow
 LESSON = "00-start-here"
@@ -38,13 +50,91 @@ CASES = {
     "not-json": (None, 0.0),
     "honest": ({}, 1.0),
 }
+#: Set in the environment nbgrader runs in; a kernel must not see it.
+SECRET = ("AZURE_CLIENT_SECRET", "hostile-test-secret")
+DAEMON = f"mlcheckup-hostile-daemon-{uuid.uuid4().hex}"
+
+
+def attacks(course: ScratchCourse, port: int) -> dict[str, str]:
+    """student -> the code that runs before the right answer; it sets ``ESCAPED`` if the attack worked."""
+    home = next((str(p) for p in Path.home().iterdir() if p.is_file()), str(Path.home()))
+    secrets = [str(source_path(LESSON)), str(course.root / "gradebook.db"),
+               str(course.root / "submitted" / "honest" / LESSON / f"{LESSON}.ipynb"), home]
+    return {
+        "sandbox-reads-secrets": f"""
+import os
+ESCAPED = bool(os.environ.get({SECRET[0]!r}))
+for path in {secrets!r}:
+    try:
+        with open(path, "rb") as f:
+            f.read(1)
+        ESCAPED = True
+    except OSError:
+        pass
+""",
+        "sandbox-opens-socket": f"""
+import _socket  # not socket: the test suite's network guard patches that one
+mine = _socket.socket(); mine.bind(("127.0.0.1", 0)); mine.listen()
+_socket.socket().connect(mine.getsockname())  # its own loopback works
+try:
+    out = _socket.socket(); out.settimeout(3); out.connect(("127.0.0.1", {port}))  # the host's loopback
+    ESCAPED = True
+except OSError:
+    ESCAPED = False
+""",
+        "sandbox-allocates-20gb": """
+try:
+    hoard = bytearray(20 * 2**30); ESCAPED = True; del hoard
+except MemoryError:
+    ESCAPED = False
+""",
+        "sandbox-writes-1gb": """
+import os
+try:
+    with open("big.bin", "wb") as f:
+        for _ in range(1024):
+            f.write(bytes(2**20))
+    ESCAPED = True
+except OSError:
+    ESCAPED = False
+os.remove("big.bin")
+""",
+        "sandbox-outlives-kernel": f"""
+import subprocess, sys
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", {DAEMON!r}], start_new_session=True,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+ESCAPED = False
+""",
+    }
+
+
+def guarded(attack: str) -> str:
+    """The right answer, unless ``attack`` set ``ESCAPED``."""
+    return attack + RIGHT + "\nif ESCAPED:\n    def share_failed(status_codes):\n        return 0.5\n"
+
+
+def daemons() -> list[int]:
+    """Host pids whose command line carries the daemon's token."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and DAEMON.encode() in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            pass
+    return found
 
 
 @pytest.fixture(scope="module")
 def graded():
-    course = ScratchCourse()
+    course = ScratchCourse(sandbox=True)
     course.generate(LESSON)
     reference = nbformat.read(source_path(LESSON), as_version=4)
+    host = socket.socket()
+    host.bind(("127.0.0.1", 0))
+    host.listen()
+    for student, attack in attacks(course, host.getsockname()[1]).items():
+        course.submit(student, LESSON, replace_answers(reference, {ANSWER: guarded(attack)}))
     for student, (answers, _) in CASES.items():
         if answers is None:
             course.submit(student, LESSON, '{"cells": [')  # a truncated upload
@@ -58,17 +148,71 @@ def graded():
             nb = copy.deepcopy(nb)
             nb.cells = [cell for cell in nb.cells if not is_test(cell)]
         course.submit(student, LESSON, nb)
-    done = course.autograde(LESSON, "--Execute.timeout=5")
+    done = course.autograde(LESSON, "--Execute.timeout=5", env=dict([SECRET]))
+    host.close()
     yield course, done
     course.remove()
+
+
+def _share(course, student) -> float:
+    scores = course.scores(student, LESSON)
+    earned, top = sum(s for s, _ in scores.values()), sum(m for _, m in scores.values())
+    assert top > 0, f"{student}: nothing graded"
+    return earned / top
 
 
 @pytest.mark.parametrize("student", CASES)
 def test_each_submission_gets_the_right_score(graded, student):
     course, _ = graded
-    scores = course.scores(student, LESSON)
-    earned, top = sum(s for s, _ in scores.values()), sum(m for _, m in scores.values())
-    assert top > 0 and earned == CASES[student][1] * top, f"{student}: {earned}/{top}, {scores}"
+    assert _share(course, student) == CASES[student][1], course.scores(student, LESSON)
+
+
+@pytest.mark.parametrize("student", ["sandbox-reads-secrets", "sandbox-opens-socket", "sandbox-allocates-20gb",
+                                     "sandbox-writes-1gb", "sandbox-outlives-kernel"])
+def test_the_sandbox_stops_each_attack(graded, student):
+    """Full marks: the attack failed (the answer is wrong if it worked); the kernel survived it."""
+    course, _ = graded
+    assert _share(course, student) == 1.0, f"{student} escaped the sandbox: {course.scores(student, LESSON)}"
+
+
+def test_nothing_a_submission_starts_outlives_its_kernel(graded):
+    deadline = time.monotonic() + 10  # the namespace's processes are killed as its kernel exits
+    while daemons() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = daemons()
+    for pid in left:
+        os.kill(pid, 9)
+    assert not left, f"processes started by a submission outlived its kernel: {left}"
+
+
+def test_the_daemon_check_can_fail():
+    """A process started outside the sandbox with the daemon's token is found."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", DAEMON])
+    try:
+        deadline = time.monotonic() + 10
+        while proc.pid not in daemons() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.pid in daemons()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_the_wall_time_limit_stops_a_kernel(tmp_path):
+    done = subprocess.run([sys.executable, str(ROOT / "grading" / "sandbox.py"), "run", "--", "sleep", "30"],
+                          cwd=tmp_path, env={**os.environ, "SANDBOX_WALL": "1"}, capture_output=True, text=True,
+                          timeout=20)
+    assert done.returncode != 0 and "longer than SANDBOX_WALL=1 s" in done.stderr, done.stderr
+
+
+def test_a_missing_sandbox_is_said_once_and_refused_unless_the_instructor_chooses(tmp_path):
+    env = {**os.environ, "PATH": str(tmp_path)}  # no bwrap on it
+    check = [sys.executable, str(ROOT / "grading" / "sandbox.py"), "check"]
+    refused = subprocess.run(check, env=env, capture_output=True, text=True)
+    assert refused.returncode == 3 and "bubblewrap" in refused.stderr and len(refused.stderr.splitlines()) == 1
+    for choice, said in (("degrade", "DEGRADED"), ("off", "OFF")):
+        chosen = subprocess.run(check, env={**env, "SANDBOX": choice}, capture_output=True, text=True)
+        assert chosen.returncode == 0 and said in chosen.stdout, chosen.stdout + chosen.stderr
 
 
 def test_the_batch_reports_the_submissions_it_could_not_run(graded):
