@@ -1,6 +1,6 @@
-"""Regenerate datasets/payments.csv, byte for byte, and its checksum file payments.csv.sha256.
+"""Regenerate datasets/payments.csv, byte for byte, and its line in datasets/SHA256SUMS.
 
-    .venv/bin/python datasets/generate_payments.py           # rewrite payments.csv and payments.csv.sha256
+    .venv/bin/python datasets/generate_payments.py           # rewrite payments.csv and its SHA256SUMS line
     .venv/bin/python datasets/generate_payments.py --check   # only compare; exit 1 if they differ
 
 The payments are synthetic: ``mlcheckup.projects.generate_payments(seed=PAYMENTS_SEED)`` (see
@@ -9,15 +9,16 @@ datasets/README.md for the model and the schema).
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from pathlib import Path
 
 from mlcheckup.projects import PAYMENTS_SEED, generate_payments
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # the checksum helper beside this script
+import _sums  # noqa: E402
+
 CSV = HERE / "payments.csv"
-SUMS = HERE / "payments.csv.sha256"   # SHA256SUMS is rewritten whole by generate_avocado.py
 
 
 def payments_csv_bytes() -> bytes:
@@ -27,22 +28,10 @@ def payments_csv_bytes() -> bytes:
     return text.encode("utf-8")
 
 
-def sha256(data: bytes) -> str:
-    """Hex SHA-256 of ``data``."""
-    return hashlib.sha256(data).hexdigest()
-
 
 def main(argv: list[str]) -> int:
     data = payments_csv_bytes()
-    line = f"{sha256(data)}  {CSV.name}\n"
-    if "--check" in argv:
-        same = CSV.is_file() and CSV.read_bytes() == data and SUMS.is_file() and SUMS.read_text() == line
-        print(f"{CSV.name}: {'identical' if same else 'DIFFERENT'} ({len(data)} bytes, sha256 {sha256(data)})")
-        return 0 if same else 1
-    CSV.write_bytes(data)
-    SUMS.write_text(line)
-    print(f"wrote {CSV.name} ({len(data)} bytes, sha256 {sha256(data)}) and {SUMS.name}")
-    return 0
+    return _sums.check(CSV, data) if "--check" in argv else _sums.write(CSV, data)
 
 
 if __name__ == "__main__":
