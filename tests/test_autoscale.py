@@ -156,3 +156,18 @@ def test_load_trace_is_seeded():
     assert not autoscale.load_trace(3).equals(autoscale.load_trace(4))
     with pytest.raises(ValidationError, match="night_rpm <= peak_rpm"):
         autoscale.load_trace(1, peak_rpm=10, night_rpm=20)
+
+
+def test_replay_plot_counts_instances_in_whole_numbers():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    replay = autoscale.simulate(autoscale.autoscale_setting(minimum=1, maximum=3, default=2, rules=[]), flat(100, 30))
+    fig = replay.plot(p95_ms=10.0)          # 2 instances all along: a float locator would tick 1.8, 1.9, ...
+    try:
+        ticks = fig.axes[0].get_yticks()
+        assert len(ticks) and np.allclose(ticks, np.round(ticks))
+    finally:
+        plt.close(fig)

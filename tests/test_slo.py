@@ -20,8 +20,8 @@ def test_per_minute_counts_errors_and_slow_requests():
 
 def test_error_budget_left():
     budget = slo.error_budget([10, 20], [50_000, 50_000], 0.999)
-    assert budget == {"allowed": 100.0, "spent": 30, "left": 0.7, "sli": 0.9997}
-    assert slo.error_budget(300, 100_000, 0.999)["left"] == pytest.approx(-2.0)
+    assert budget == {"allowed": 100.0, "spent": 30, "left_share": 0.7, "sli": 0.9997}
+    assert slo.error_budget(300, 100_000, 0.999)["left_share"] == pytest.approx(-2.0)
     with pytest.raises(ValidationError, match="between 0 and 1"):
         slo.error_budget(1, 10, 99.9)
 
@@ -59,3 +59,20 @@ def test_scenario_is_seeded_and_scored():
     noisy = case.score([*fired, case.start + pd.Timedelta(hours=3)])
     assert noisy.n_false_alarms == 1
     assert np.all(minutes[["errors", "slow"]].sum(axis=1) <= minutes["requests"])
+
+
+def test_scenario_regression_burns_and_blips_are_not_incidents():
+    case = slo.scenario(3)
+    minutes, incidents = case.minutes, case.incidents.set_index("shift")
+    regression = incidents.loc["latency"]
+    assert 11 <= regression["start"].hour < 14                       # rolled out in the busy hours
+    burn = slo.burn_rate(minutes["errors"], minutes["requests"], 0.999, "30min")
+    assert burn[regression["start"] + pd.Timedelta(minutes=30)] > 14.4   # so a 30 min page can catch it
+    # blips: minutes with >= 3 % errors outside every incident (and its hour of grace), which a 5 min page pages on
+    share = minutes["errors"] / minutes["requests"]
+    outside = np.ones(len(minutes), dtype=bool)
+    for _, row in case.incidents.iterrows():
+        outside &= ~((minutes.index >= row["start"]) & (minutes.index <= row["end"] + pd.Timedelta("1h")))
+    assert ((share > 0.03) & outside).sum() >= 2
+    assert case.score(case.alert_times([slo.BurnRateAlert("5min", "5min", 14.4)])).n_false_alarms >= 1
+    assert slo.scenario(3, blips=0).minutes["errors"].div(minutes["requests"])[outside].max() < 0.03

@@ -438,6 +438,7 @@ class Replay:
     def plot(self, p95_ms: float | None = None, rejected_share: float = 0.005, title: str | None = None):
         """Four panels over time: instances (billed and ready), 429 share, p95 latency, cumulative cost."""
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
         frame = self.minutes
         fig, axes = plt.subplots(4, 1, figsize=(9, 7.5), sharex=True)
@@ -447,6 +448,7 @@ class Replay:
         twin.plot(frame.index, frame["requests"] / 1000, color="0.6", lw=0.6)
         twin.set_ylabel("requests / min (k)", color="0.4")
         axes[0].set_ylabel("instances")
+        axes[0].yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))   # whole instances
         axes[0].legend(loc="upper left", fontsize=8)
         axes[1].plot(frame.index, 100 * frame["rejected_share"], color="tab:orange", lw=0.8)
         axes[1].axhline(100 * rejected_share, color="k", ls="--", lw=0.8, label=f"SLO {100 * rejected_share:g} %")

@@ -13,7 +13,7 @@ long window *and* over a short one (1/12 of it): the long window makes the alert
 the short one makes it reset soon after the problem ends. :data:`WORKBOOK_ALERTS` holds the
 workbook's two paging pairs (1 h & 5 min at 14.4; 6 h & 30 min at 6) and its ticket (3 d & 6 h
 at 1). Scored with :func:`mlcheckup.scenarios.score_alerts` on :func:`scenario`, a few days of
-an endpoint with a latency regression and bursts of 429s.
+an endpoint with a latency regression, bursts of 429s and short blips of 503s that are not incidents.
 
 On Azure, a burn-rate page is a **log search alert** (``ScheduledQueryRuleResource``) whose KQL
 runs over ``AmlOnlineEndpointTrafficLog`` once a minute: :meth:`BurnRateAlert.kql` writes that
@@ -93,19 +93,20 @@ def error_budget(bad, requests, objective: float) -> dict:
     Returns
     -------
     dict
-        ``allowed`` bad requests, ``spent``, ``left`` (share of the budget left, 1 is best,
-        negative when the SLO is broken) and ``sli`` (good share).
+        ``allowed`` bad requests and ``spent`` (counts), ``left_share`` (the *share* of the
+        budget left, not a count: 1 is untouched, 0 spent exactly, negative when the SLO is broken)
+        and ``sli`` (good share).
 
     Examples
     --------
     >>> error_budget(bad=30, requests=100_000, objective=0.999)
-    {'allowed': 100.0, 'spent': 30, 'left': 0.7, 'sli': 0.9997}
+    {'allowed': 100.0, 'spent': 30, 'left_share': 0.7, 'sli': 0.9997}
     """
     _objective(objective)
     bad, total = int(np.sum(bad)), int(np.sum(requests))
     allowed = (1.0 - objective) * total
     left = 1.0 - bad / allowed if allowed > 0 else 1.0
-    return {"allowed": round(allowed, 6), "spent": bad, "left": round(left, 6),
+    return {"allowed": round(allowed, 6), "spent": bad, "left_share": round(left, 6),
             "sli": round(1.0 - bad / total, 6) if total else 1.0}
 
 
@@ -319,15 +320,19 @@ class SloScenario:
 
 
 def scenario(seed: int, *, days: int = 4, instances: int = 3, latency_ms: float = 25.0, severity: float = 1.8,
-             regression_hours: float = 6, bursts: int = 2, peak_rpm: float = 200_000,
+             regression_hours: float = 6, bursts: int = 2, blips: int = 4, peak_rpm: float = 200_000,
              max_concurrent: int = 4) -> SloScenario:
-    """A seeded few days of an endpoint at fixed capacity, with a latency regression and 429 bursts.
+    """A seeded few days of an endpoint at fixed capacity, with a latency regression, 429 bursts and blips.
 
     The load is :func:`~mlcheckup.autoscale.load_trace`; each minute's 429 share and slow share
     come from :func:`~mlcheckup.autoscale.queue_metrics` (``instances`` instances,
     ``max_concurrent`` requests scored at once on each, the server's measured service time), and counts are drawn from
-    them. The regression multiplies the service time by ``severity`` for ``regression_hours``;
-    each burst quadruples the load for 10 to 25 minutes. A 5xx rate of 1 in 20,000 runs throughout.
+    them. The regression multiplies the service time by ``severity`` for ``regression_hours``; it
+    is rolled out between 11:00 and 14:00, when the load is high enough for the slower model to
+    meet the front end's limit (rolled out at night, it would burn no budget until the load rose).
+    Each burst quadruples the load for 10 to 25 minutes. Each *blip* is 2 or 3 minutes of 503s on
+    5 % of the requests (an instance restarting): over before anyone could act, so it is not an
+    incident, and a page for it is a false alarm. A 5xx rate of 1 in 20,000 runs throughout.
 
     Examples
     --------
@@ -337,6 +342,7 @@ def scenario(seed: int, *, days: int = 4, instances: int = 3, latency_ms: float 
     """
     seed, days = _validate.whole("seed", seed, 0), _validate.whole("days", days, 2, 60)
     instances, bursts = _validate.whole("instances", instances, 1), _validate.whole("bursts", bursts, 0, 5)
+    blips = _validate.whole("blips", blips, 0, 20)
     regression_hours = _validate.number("regression_hours", regression_hours, 1 / 60, 10)
     severity = _validate.number("severity", severity, 0)
     rng = np.random.default_rng([seed, 3])
@@ -345,7 +351,7 @@ def scenario(seed: int, *, days: int = 4, instances: int = 3, latency_ms: float 
     requests = load.to_numpy().copy()
     service = np.full(len(index), SERVICE_MS)
     day = rng.integers(1, days)                                  # never on the first day (a quiet baseline)
-    onset = int(day * 1440 + rng.integers(9 * 60, 14 * 60))
+    onset = int(day * 1440 + rng.integers(11 * 60, 14 * 60))
     length = int(regression_hours * 60)
     service[onset:onset + length] *= severity
     incidents = [("latency", "sudden", onset, onset + length,
@@ -365,7 +371,11 @@ def scenario(seed: int, *, days: int = 4, instances: int = 3, latency_ms: float 
                                 percentiles=False)
         shares.loc[rows, ["rejected_share", "over_share"]] = metrics[["rejected_share", "over_share"]].to_numpy()
     rejected = rng.binomial(requests, shares["rejected_share"].to_numpy())
-    failed = rng.binomial(requests - rejected, 5e-5)
+    failure = np.full(len(index), 5e-5)
+    for _ in range(blips):
+        begin = int(rng.integers(0, days) * 1440 + rng.integers(6 * 60, 22 * 60))
+        failure[begin:begin + int(rng.integers(2, 4))] = 0.05
+    failed = rng.binomial(requests - rejected, failure)
     slow = rng.binomial(requests - rejected - failed, shares["over_share"].to_numpy())
     minutes = pd.DataFrame({"requests": requests, "errors": rejected + failed, "slow": slow}, index=index)
     table = pd.DataFrame(sorted(incidents, key=lambda item: item[2]),
