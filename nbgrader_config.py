@@ -60,3 +60,13 @@ c.GenerateAssignment.preprocessors = [
     *GenerateAssignment.class_traits()["preprocessors"].default(),
     StripVolatileMetadata,
 ]
+
+# Plugins of grading/ (penalties.py: late policy from grading/schedule.toml; feedback.py: hidden
+# tests left out of the feedback unless HIDDEN_TESTS=show). nbgrader imports them by name.
+import sys  # noqa: E402
+
+sys.path.insert(0, os.path.join(ROOT, "grading"))
+from feedback import feedback_preprocessors  # noqa: E402
+
+c.AssignLatePenalties.plugin_class = "penalties.CoursePenalty"
+c.GenerateFeedback.preprocessors = feedback_preprocessors()
