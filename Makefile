@@ -22,7 +22,7 @@ export PYTHONWARNINGS := ignore:Object of type:Warning
 export APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL := true
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help venv lab lab-instructor test release grade course bench lint lock student-bundle clean
+.PHONY: help venv lab lab-instructor test release collect grade grade-shards course bench lint lock student-bundle clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -61,17 +61,25 @@ release: $(STAMP)  ## regenerate notebooks/ (the student release) from solutions
 	$(BIN)/python grading/authoring.py nav $(filter-out *,$(ASSIGNMENT))
 	$(BIN)/nbgrader generate_assignment "$(ASSIGNMENT)" --force --log-level=WARN
 
-grade: $(STAMP)  ## autograde grading/submitted/*/<lesson>/, then export grades.csv and feedback
+grade: $(STAMP)  ## autograde grading/submitted/*/<lesson>/ in WORKERS processes (default: cores), then grades.csv and feedback
 	@mkdir -p grading/submitted
 	$(BIN)/nbgrader generate_assignment "$(ASSIGNMENT)" --force --log-level=WARN \
 		--CourseDirectory.release_directory=build/release-check
+	$(BIN)/python grading/penalties.py due  # due dates of grading/schedule.toml into the gradebook
 	@$(BIN)/python grading/sandbox.py check  # SANDBOX=refuse (default) | degrade | off
-	PYTHONPATH=grading $(BIN)/nbgrader autograde "$(ASSIGNMENT)" --log-level=WARN \
-		--Execute.kernel_manager_class=sandbox.SandboxKernelManager \
-		|| echo "some submissions could not be run (see above); they score 0"
-	$(BIN)/nbgrader generate_feedback "$(ASSIGNMENT)" --force --log-level=WARN
+	$(BIN)/python grading/batch.py $(if $(WORKERS),--workers $(WORKERS)) \
+		$(if $(filter-out *,$(ASSIGNMENT)),--lesson $(ASSIGNMENT)) --report grading/batch-report.tsv
+	$(BIN)/nbgrader generate_feedback "$(ASSIGNMENT)" --force --log-level=WARN  # hidden tests left out unless HIDDEN_TESTS=show
 	$(BIN)/nbgrader export --to grading/grades.csv --log-level=WARN
-	@echo "grades: grading/grades.csv   feedback: grading/feedback/<student>/<lesson>/"
+	@echo "grades: grading/grades.csv   feedback: grading/feedback/<student>/<lesson>/   report: grading/batch-report.tsv"
+
+collect: $(STAMP)  ## import an LMS download: make collect ZIP=<file.zip> LESSON=<id> ROSTER=<roster.csv> [LMS_TZ=Europe/Paris]
+	$(BIN)/python grading/collect.py "$(ZIP)" --lesson "$(LESSON)" --roster "$(ROSTER)" --tz "$(or $(LMS_TZ),UTC)"
+
+grade-shards: $(STAMP)  ## split the submissions into SHARDS Azure ML command jobs (build/shards/shard-<i>.yml), offline
+	$(BIN)/nbgrader generate_assignment "$(ASSIGNMENT)" --force --log-level=WARN \
+		--CourseDirectory.release_directory=build/release-check
+	$(BIN)/python grading/shards.py pack --shards $(or $(SHARDS),4) --out build/shards
 
 course: $(STAMP)  ## execute every solution notebook headless into build/course/
 	@for nb in solutions/*/*.ipynb; do \
