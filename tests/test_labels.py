@@ -115,6 +115,15 @@ def test_ties_go_to_the_later_row_of_the_feed():
     assert labels.labels_as_of(predictions, feed, "2024-03-06").table["label"].iloc[0] == 4.0
 
 
+def test_a_label_stamped_at_its_prediction_time_is_usable_and_one_stamped_at_as_of_is_known():
+    predictions, _ = _tiny()
+    feed = pd.DataFrame({"correlationid": ["a_0", "a_1", "b_0"], "label": [3, 4, 5],
+                         "labeled_at": pd.to_datetime(["2024-03-04 10:00", "2024-03-04 09:59", "2024-03-06 00:00"])})
+    joined = labels.labels_as_of(predictions, feed, "2024-03-06")
+    assert joined.table["label"].iloc[[0, 2]].tolist() == [3.0, 5.0]        # same instant as the prediction; as_of
+    assert math.isnan(joined.table["label"].iloc[1]) and joined.report["before prediction"] == 1
+
+
 def test_every_label_row_is_accounted_for_on_a_generated_feed():
     predictions = _predictions(600, seed=2)
     feed = labels.ground_truth_feed(predictions, np.arange(600) % 10, seed=9)

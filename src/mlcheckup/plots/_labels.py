@@ -54,17 +54,20 @@ def estimate_vs_realized(ax, realized: pd.DataFrame, estimated: pd.Series | None
 def reliability_diagram(ax, table: pd.DataFrame, *, title: str | None = None):
     """A reliability diagram: observed accuracy per confidence bin against the diagonal.
 
-    ``table`` is :func:`mlcheckup.labels.reliability_table`; bar widths are the bins, and each
-    bar is labelled with its row count.
+    ``table`` is :func:`mlcheckup.labels.reliability_table`. Each bin is drawn twice: a bar as
+    wide as the bin and as high as its observed accuracy, labelled with its row count, and a dot
+    at (the bin's mean confidence, its observed accuracy), which lies on the diagonal when the
+    model is calibrated.
 
     Taught in lesson 06, §4.
     """
     used = table[table["rows"] > 0]
     width = (used["high"] - used["low"]).to_numpy()
     ax.bar(used["low"], used["accuracy"], width=width, align="edge", color="tab:blue", alpha=0.6,
-           edgecolor="white", label="observed accuracy")
+           edgecolor="white", label="accuracy of the bin")
     ax.plot([0, 1], [0, 1], color="black", lw=1, ls=":", label="perfect calibration")
-    ax.scatter(used["confidence"], used["accuracy"], color="tab:orange", zorder=3, s=18, label="mean confidence")
+    ax.scatter(used["confidence"], used["accuracy"], color="tab:orange", zorder=3, s=18,
+               label="accuracy at the bin's mean confidence")
     for low, step, acc, rows in zip(used["low"], width, used["accuracy"], used["rows"], strict=True):
         ax.annotate(f"{rows}", (low + step / 2, acc), xytext=(0, 3), textcoords="offset points", ha="center",
                     fontsize=7)
