@@ -35,6 +35,10 @@ from authoring import (  # noqa: E402, F401  (re-exported for the tests)
 )
 
 LESSONS = lessons()
+#: A line that gives its cell a short time limit in a scratch course made with ``short_timeout``: a
+#: submission's endless loop then costs seconds, not the course's ``Execute.timeout`` (the same
+#: interrupt, sooner), and no other cell's limit changes.
+SHORT_TIMEOUT_MARK = "# (scratch course: this cell has a short time limit)"
 
 
 def source_path(lesson: str) -> Path:
@@ -67,10 +71,26 @@ def answers_and_tests(nb) -> dict[str, list[str]]:
     return result
 
 
+def is_graded(lesson: str) -> bool:
+    """Whether the lesson's solution has any graded cell (an appendix without exercises has none)."""
+    nb = nbformat.read(source_path(lesson), as_version=4)
+    return any(nbgrader_meta(cell).get("grade") for cell in nb.cells)
+
+
+GRADED_LESSONS = [lesson for lesson in LESSONS if is_graded(lesson)]
+
+
+def course_cell_timeout() -> float:
+    """The course's per-cell limit while autograding (``Execute.timeout`` in nbgrader_config.py)."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    return PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config().Execute.timeout
+
+
 class ScratchCourse:
     """An nbgrader course in grading/ci-*/ with its own release, submissions and gradebook."""
 
-    def __init__(self, sandbox: bool = False) -> None:
+    def __init__(self, sandbox: bool = False, short_timeout: float | None = None) -> None:
         (ROOT / "grading").mkdir(exist_ok=True)
         #: Autograde in the sandbox of ``grading/sandbox.py``, as ``make grade`` does.
         self.sandbox = sandbox
@@ -78,6 +98,12 @@ class ScratchCourse:
         self.rel = self.root.relative_to(ROOT)
         self.db_url = f"sqlite:///{self.root / 'gradebook.db'}"
         self.release = self.root / "release"
+        self.config = []
+        if short_timeout:  # cells carrying SHORT_TIMEOUT_MARK get it; every other cell keeps the course's limit
+            extra = self.root / "scratch_config.py"
+            extra.write_text(f"c = get_config()  # noqa: F821\nc.Execute.timeout_func = lambda cell: "
+                             f"{short_timeout!r} if {SHORT_TIMEOUT_MARK!r} in cell.source else {course_cell_timeout()!r}\n")
+            self.config = [f"--JupyterApp.config_file={extra}"]
 
     def nbgrader(self, *args: str, timeout: float = 1800, env: dict | None = None) -> subprocess.CompletedProcess:
         overrides = [
@@ -90,7 +116,7 @@ class ScratchCourse:
         path = os.pathsep.join(filter(None, [str(ROOT / "grading"), os.environ.get("PYTHONPATH")]))
         env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": path, **(env or {})}
         return subprocess.run(
-            [str(BIN / "nbgrader"), *args, *overrides, "--log-level=WARN"],
+            [str(BIN / "nbgrader"), *args, *overrides, *self.config, "--log-level=WARN"],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
         )
 

@@ -1,15 +1,21 @@
 """End to end: nbgrader grades every lesson correctly, and the release is what nbgrader makes.
 
-Each lesson is graded in its own scratch course (grading/ci-*), two lessons at a time. Four
-submissions per lesson, in one nbgrader run: the solution, the untouched release, and two with
-half of the answers replaced by plausible wrong ones (odd-numbered exercises wrong, then
-even-numbered ones). In those two, every *right* answer is also noisy: each function it defines
-warns and writes to stderr whenever it is called, and must still earn every point.
+Each lesson is graded in its own scratch course (grading/ci-*), in one nbgrader run of four
+submissions: the solution, the untouched release, and two with half of the answers replaced by
+plausible wrong ones (odd-numbered exercises wrong, then even-numbered ones). In those two, every
+*right* answer is also noisy: each function it defines warns and writes to stderr whenever it is
+called, and must still earn every point. In wrong-odd, the first wrong answer also ends in an
+endless loop: the per-cell time limit interrupts it and it costs only its own cells' points.
 
 The same runs prove every notebook runs, with the rules of ``conftest.py``: the solution's cells
 raise nothing and write nothing to stderr; the release's cells fail only where an exercise is
 still its stub. So ``make test`` executes each notebook through nbgrader only; ``pytest solutions
-notebooks`` runs them through nbval (CI does, on its second Python).
+notebooks`` runs them through nbval (CI does, on its second Python). A lesson without graded cells
+(an appendix) is run once, as the solution, and not graded.
+
+Each lesson is its own class, so its own xdist scope (``--dist=loadscope``): under ``make test`` the
+two workers grade two lessons at a time, the longest first; under ``-n 0`` the selected lessons
+grade two at a time in threads.
 """
 
 from __future__ import annotations
@@ -20,14 +26,16 @@ from concurrent.futures import ThreadPoolExecutor
 import nbformat
 import pytest
 
-from conftest import STUB_ERRORS
+from conftest import STUB_ERRORS, group_seconds
 from course import (
     LESSONS,
     RELEASE,
     ROOT,
+    SHORT_TIMEOUT_MARK,
     ScratchCourse,
     answer_sources,
     answers_and_tests,
+    is_graded,
     nbgrader_meta,
     noisy,
     replace_answers,
@@ -37,13 +45,20 @@ from wrong_answers import WRONG_ANSWERS
 
 pytestmark = pytest.mark.slow
 STUDENTS = ("reference", "blank", "wrong-odd", "wrong-even")
+#: Longest first (conftest.GROUP_SECONDS), so that two at a time finish together.
+ORDER = sorted(LESSONS, key=lambda lesson: -group_seconds(f"autograde-{lesson}"))
+GRADED = [lesson for lesson in ORDER if is_graded(lesson)]
+#: Ends wrong-odd's first wrong answer: a loop a student left in (a short limit in the scratch course).
+LOOP = f"\n\nimport time\nwhile True:  {SHORT_TIMEOUT_MARK}\n    time.sleep(0.05)\n"
+LOOP_SECONDS = 3
 
 
 class GradedLesson:
     """One lesson, generated and autograded in a scratch course."""
 
     def __init__(self, lesson: str) -> None:
-        self.lesson, self.course, self.wrong = lesson, ScratchCourse(), {}
+        self.lesson, self.wrong, self.looping = lesson, {}, None
+        self.course = ScratchCourse(short_timeout=LOOP_SECONDS)
         self.course.generate(lesson)
         solution = nbformat.read(source_path(lesson), as_version=4)
         self.owners = answers_and_tests(solution)
@@ -51,16 +66,26 @@ class GradedLesson:
         self.manual = {nbgrader_meta(c)["grade_id"] for c in solution.cells
                        if c.cell_type == "markdown" and nbgrader_meta(c).get("grade")}
         self.course.submit("reference", lesson, solution)
+        self.graded = is_graded(lesson)
+        if self.graded:  # an appendix without graded cells is only run, as the solution
+            self.submit_the_others(solution)
+        self.done = self.course.autograde(lesson)
+        if self.done.returncode == 0 and self.graded:
+            self.write_table()
+
+    def submit_the_others(self, solution) -> None:
+        """The blank release, and the wrong-odd and wrong-even submissions (wrong-odd's first wrong answer loops)."""
+        lesson = self.lesson
         self.course.submit("blank", lesson, nbformat.read(self.course.release / lesson / f"{lesson}.ipynb", as_version=4))
         wrong_code = WRONG_ANSWERS.get(lesson, {})
         for parity, student in ((0, "wrong-odd"), (1, "wrong-even")):
-            self.wrong[student] = {gid for i, gid in enumerate(self.owners) if i % 2 == parity and gid in wrong_code}
+            self.wrong[student] = [gid for i, gid in enumerate(self.owners) if i % 2 == parity and gid in wrong_code]
             answers = {g: wrong_code[g] if g in self.wrong[student] else noisy(code)
                        for g, code in answer_sources(solution).items()}
+            if student == "wrong-odd" and self.wrong[student]:
+                self.looping = self.wrong[student][0]
+                answers[self.looping] += LOOP
             self.course.submit(student, lesson, replace_answers(solution, answers))
-        self.done = self.course.autograde(lesson)
-        if self.done.returncode == 0:
-            self.write_table()
 
     def scores(self, student: str) -> dict[str, tuple[float, float]]:
         assert self.done.returncode == 0, self.done.stderr[-4000:]
@@ -76,7 +101,8 @@ class GradedLesson:
         totals = [sum(v[0] for v in table[s].values()) for s in STUDENTS]
         top = sum(v[1] for v in table["reference"].values())
         lines.append("| **total** | " + " | ".join(f"**{t:g}/{top:g}**" for t in totals) + " |")
-        lines += ["", "wrong-odd: wrong answers for " + (", ".join(sorted(self.wrong["wrong-odd"])) or "none"),
+        lines += ["", "wrong-odd: wrong answers for " + (", ".join(sorted(self.wrong["wrong-odd"])) or "none")
+                  + (f" ({self.looping} also loops forever)" if self.looping else ""),
                   "wrong-even: wrong answers for " + (", ".join(sorted(self.wrong["wrong-even"])) or "none")]
         out = ROOT / "build" / "autograde" / f"{self.lesson}.md"
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -85,33 +111,41 @@ class GradedLesson:
 
 @pytest.fixture(scope="module")
 def graded(request):
-    """lesson -> its GradedLesson, waiting only for that lesson; the selected lessons grade two at a time."""
-    selected = {item.callspec.params["lesson"] for item in request.session.items
-                if item.path == request.path and "graded" in item.fixturenames and "lesson" in item.callspec.params}
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {lesson: pool.submit(GradedLesson, lesson) for lesson in LESSONS if lesson in selected}
-        yield lambda lesson: futures[lesson].result()
+    """lesson -> its GradedLesson, graded once, when first asked for.
+
+    Under xdist each worker grades the lessons (groups) it is given, one at a time; without it, the
+    selected lessons start at once, two at a time, longest first.
+    """
+    futures = {}
+    under_xdist = hasattr(request.config, "workerinput")
+    with ThreadPoolExecutor(max_workers=1 if under_xdist else 2) as pool:
+        if not under_xdist:
+            selected = {item.callspec.params["lesson"] for item in request.session.items
+                        if item.path == request.path and "graded" in item.fixturenames
+                        and "lesson" in getattr(getattr(item, "callspec", None), "params", {})}
+            futures = {lesson: pool.submit(GradedLesson, lesson) for lesson in ORDER if lesson in selected}
+
+        def get(lesson):
+            if lesson not in futures:
+                futures[lesson] = pool.submit(GradedLesson, lesson)
+            return futures[lesson].result()
+
+        yield get
         for future in futures.values():
             future.result().course.remove()
 
 
-def test_release_equals_a_fresh_generation():
-    course = ScratchCourse()
-    try:
-        course.generate("*")
-        differing = []
+def test_the_release_has_a_folder_for_each_lesson_and_no_other():
+    folders = {p.name for p in RELEASE.iterdir() if not p.name.startswith(".")}
+    assert folders == set(LESSONS), f"notebooks/ is out of date with solutions/ ({sorted(folders ^ set(LESSONS))})"
 
-        def walk(cmp, prefix=""):
-            differing.extend(prefix + name for name in cmp.left_only + cmp.right_only)
-            _, mismatch, errors = filecmp.cmpfiles(cmp.left, cmp.right, cmp.common_files, shallow=False)
-            differing.extend(prefix + name for name in mismatch + errors)
-            for name, sub in cmp.subdirs.items():
-                walk(sub, f"{prefix}{name}/")
 
-        walk(filecmp.dircmp(course.release, RELEASE, ignore=[".ipynb_checkpoints"]))
-        assert not differing, f"notebooks/ is out of date with solutions/ ({sorted(differing)}); run `make release`"
-    finally:
-        course.remove()
+@pytest.mark.parametrize("lesson", [lesson for lesson in ORDER if lesson not in GRADED])
+def test_a_lesson_without_graded_cells_is_released_as_it_is_written(lesson):
+    """An appendix: the release holds the solution's cells unchanged (nothing to strip)."""
+    solution = nbformat.read(source_path(lesson), as_version=4)
+    release = nbformat.read(RELEASE / lesson / f"{lesson}.ipynb", as_version=4)
+    assert [c.source for c in release.cells] == [c.source for c in solution.cells]
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
@@ -119,21 +153,6 @@ def test_every_exercise_has_a_wrong_answer(lesson):
     answers = answers_and_tests(nbformat.read(source_path(lesson), as_version=4))
     missing = sorted(set(answers) - set(WRONG_ANSWERS.get(lesson, {})))
     assert not missing, f"add wrong answers for {missing} to tests/wrong_answers.py"
-
-
-@pytest.mark.parametrize("lesson", LESSONS)
-def test_solution_gets_every_autograded_point(graded, lesson):
-    scores = graded(lesson).scores("reference")
-    manual = graded(lesson).manual  # nbgrader scores a written answer 0 until a person grades it
-    short = {gid: s for gid, s in scores.items() if s[0] < s[1] and gid not in manual}
-    assert scores and not short, f"the solution loses points in {short}"
-
-
-@pytest.mark.parametrize("lesson", LESSONS)
-def test_blank_release_gets_zero(graded, lesson):
-    scores = graded(lesson).scores("blank")
-    earned = {gid: s for gid, s in scores.items() if s[0] > 0}
-    assert scores and not earned, f"the untouched release earns points in {earned}"
 
 
 def _problems(nb, allowed_errors=frozenset(), stderr=True) -> list[str]:
@@ -161,30 +180,73 @@ def test_an_executed_notebook_is_read_for_errors_and_stderr():
     assert _problems(nb, STUB_ERRORS, stderr=False) == ["cell 3 raised KeyError: 'x'"]
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
-def test_the_solution_runs_with_no_error_and_nothing_on_stderr(graded, lesson):
-    result = graded(lesson)
-    problems = _problems(result.course.executed("reference", lesson))
-    assert not problems, "\n".join(problems)
+class _Lesson:
+    """What every lesson's run proves; a ``TestLesson<id>`` class below binds each lesson.
+
+    A class per lesson makes each lesson one xdist scope (``--dist=loadscope``), so two workers grade
+    two lessons at a time, the longest first (conftest.py orders them).
+    """
+
+    def test_release_equals_a_fresh_generation(self, graded, lesson):
+        """notebooks/<lesson>/ is byte for byte what nbgrader generated in the lesson's scratch course."""
+        differing = []
+
+        def walk(cmp, prefix=""):
+            differing.extend(prefix + name for name in cmp.left_only + cmp.right_only)
+            _, mismatch, errors = filecmp.cmpfiles(cmp.left, cmp.right, cmp.common_files, shallow=False)
+            differing.extend(prefix + name for name in mismatch + errors)
+            for name, sub in cmp.subdirs.items():
+                walk(sub, f"{prefix}{name}/")
+
+        walk(filecmp.dircmp(graded(lesson).course.release / lesson, RELEASE / lesson, ignore=[".ipynb_checkpoints"]))
+        assert not differing, (f"notebooks/{lesson} is out of date with solutions/ ({sorted(differing)}); "
+                               f"run `make release ASSIGNMENT={lesson}`")
+
+    def test_the_solution_runs_with_no_error_and_nothing_on_stderr(self, graded, lesson):
+        result = graded(lesson)
+        problems = _problems(result.course.executed("reference", lesson))
+        assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
-def test_the_release_fails_only_in_exercise_stubs(graded, lesson):
-    result = graded(lesson)
-    problems = _problems(result.course.executed("blank", lesson), STUB_ERRORS, stderr=False)
-    assert not problems, "\n".join(problems)
+class _GradedLesson(_Lesson):
+    """What a lesson with graded cells proves besides."""
+
+    def test_solution_gets_every_autograded_point(self, graded, lesson):
+        scores = graded(lesson).scores("reference")
+        manual = graded(lesson).manual  # nbgrader scores a written answer 0 until a person grades it
+        short = {gid: s for gid, s in scores.items() if s[0] < s[1] and gid not in manual}
+        assert scores and not short, f"the solution loses points in {short}"
+
+    def test_blank_release_gets_zero(self, graded, lesson):
+        scores = graded(lesson).scores("blank")
+        earned = {gid: s for gid, s in scores.items() if s[0] > 0}
+        assert scores and not earned, f"the untouched release earns points in {earned}"
+
+    def test_the_release_fails_only_in_exercise_stubs(self, graded, lesson):
+        result = graded(lesson)
+        problems = _problems(result.course.executed("blank", lesson), STUB_ERRORS, stderr=False)
+        assert not problems, "\n".join(problems)
+
+    @pytest.mark.parametrize("student", ["wrong-odd", "wrong-even"])
+    def test_a_wrong_answer_loses_exactly_its_cells_points(self, graded, lesson, student):
+        """Only the wrong answers' test cells score 0: not the right ones, nor after wrong-odd's endless loop."""
+        result = graded(lesson)
+        scores = result.scores(student)
+        if student == "wrong-odd" and result.looping:  # the loop ran and was stopped by the time limit
+            looped = [out.get("ename") for cell in result.course.executed(student, lesson).cells
+                      if nbgrader_meta(cell).get("grade_id") == result.looping for out in cell.get("outputs", [])]
+            assert "CellTimeoutError" in looped, f"{result.looping} should have looped until its time limit: {looped}"
+        for answer, test_cells in result.owners.items():
+            for gid in test_cells:
+                score, top = scores[gid]
+                if answer in result.wrong[student]:
+                    assert score == 0, f"{gid} gives {score}/{top} to the wrong answer for {answer}"
+                else:
+                    assert score == top, (f"{gid} gives {score}/{top} although {answer} is right (another answer's "
+                                          "mistake leaked, or its warnings or stderr reached the test cell)")
 
 
-@pytest.mark.parametrize("student", ["wrong-odd", "wrong-even"])
-@pytest.mark.parametrize("lesson", LESSONS)
-def test_a_wrong_answer_loses_exactly_its_cells_points(graded, lesson, student):
-    result = graded(lesson)
-    scores = result.scores(student)
-    for answer, test_cells in result.owners.items():
-        for gid in test_cells:
-            score, top = scores[gid]
-            if answer in result.wrong[student]:
-                assert score == 0, f"{gid} gives {score}/{top} to the wrong answer for {answer}"
-            else:
-                assert score == top, (f"{gid} gives {score}/{top} although {answer} is right (another answer's "
-                                      "mistake leaked, or its warnings or stderr reached the test cell)")
+for _lesson in ORDER:
+    _name = "TestLesson" + _lesson.replace("-", "_")
+    globals()[_name] = type(_name, (_GradedLesson if _lesson in GRADED else _Lesson,), {
+        "LESSON": _lesson, "pytestmark": [pytest.mark.parametrize("lesson", [_lesson])]})

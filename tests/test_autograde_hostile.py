@@ -1,12 +1,14 @@
 """Autograding survives hostile or broken submissions and grades each one correctly.
 
 All of them are graded in one nbgrader run (as an instructor would grade a class) on lesson 00,
-in the sandbox of ``grading/sandbox.py`` (as ``make grade`` runs), with a short cell timeout so
-that the endless loop costs seconds, not minutes.
+in the sandbox of ``grading/sandbox.py`` (as ``make grade`` runs), with a short time limit on the
+looping cell only (``SHORT_TIMEOUT_MARK``) so that the endless loop costs seconds, not minutes, while
+every other cell keeps the course's limit (a short limit for all cells would cut slow imports too).
 
 The sandbox's guarantees are proven the same way: each ``sandbox-*`` student tries one attack and
-answers the exercise right only if the attack failed, so full marks mean the sandbox held (with
-``ScratchCourse(sandbox=False)`` each attack succeeds and the answer is wrong: the test can fail).
+answers the exercise right only if the attack failed, so full marks mean the sandbox held. The
+negative control: one more submission, graded in the same course WITHOUT the sandbox, runs every
+attack in cells of its own and each attack succeeds there (so the sandbox tests can fail).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course import ROOT, ScratchCourse, is_test, replace_answers, source_path
+from course import ROOT, SHORT_TIMEOUT_MARK, ScratchCourse, is_test, replace_answers, source_path
 
 pytestmark = pytest.mark.slow
 LESSON = "00-start-here"
@@ -39,7 +41,7 @@ WRONG = "def share_failed(status_codes):\n    return 0.5\n"
 
 # student -> (how the submission is made, expected share of the autograded points)
 CASES = {
-    "loops-forever": ({ANSWER: "while True:\n    pass\n"}, 0.0),
+    "loops-forever": ({ANSWER: f"while True:  {SHORT_TIMEOUT_MARK}\n    pass\n"}, 0.0),
     "exits-kernel": ({ANSWER: "import os\nos._exit(1)\n"}, 0.0),
     "floods-output": ({ANSWER: "for i in range(20_000):\n    print('flood ' * 20)\n" + RIGHT}, 1.0),
     "prints-warnings": ({ANSWER: RIGHT.replace("    codes =", "    warnings.warn('careful')\n"
@@ -53,9 +55,14 @@ CASES = {
 #: Set in the environment nbgrader runs in; a kernel must not see it.
 SECRET = ("AZURE_CLIENT_SECRET", "hostile-test-secret")
 DAEMON = f"mlcheckup-hostile-daemon-{uuid.uuid4().hex}"
+#: The daemon's token in the negative control (graded without the sandbox, where it does outlive its kernel).
+CONTROL_DAEMON = f"mlcheckup-hostile-control-{uuid.uuid4().hex}"
+CONTROL = "unsandboxed-attacks"
+ATTACKS = ["sandbox-reads-secrets", "sandbox-opens-socket", "sandbox-allocates-20gb", "sandbox-writes-1gb",
+           "sandbox-outlives-kernel"]
 
 
-def attacks(course: ScratchCourse, port: int) -> dict[str, str]:
+def attacks(course: ScratchCourse, port: int, daemon: str = DAEMON) -> dict[str, str]:
     """student -> the code that runs before the right answer; it sets ``ESCAPED`` if the attack worked."""
     home = next((str(p) for p in Path.home().iterdir() if p.is_file()), str(Path.home()))
     secrets = [str(source_path(LESSON)), str(course.root / "gradebook.db"),
@@ -101,7 +108,7 @@ os.remove("big.bin")
 """,
         "sandbox-outlives-kernel": f"""
 import subprocess, sys
-subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", {DAEMON!r}], start_new_session=True,
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", {daemon!r}], start_new_session=True,
                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 ESCAPED = False
 """,
@@ -113,12 +120,12 @@ def guarded(attack: str) -> str:
     return attack + RIGHT + "\nif ESCAPED:\n    def share_failed(status_codes):\n        return 0.5\n"
 
 
-def daemons() -> list[int]:
+def daemons(token: str = DAEMON) -> list[int]:
     """Host pids whose command line carries the daemon's token."""
     found = []
     for proc in Path("/proc").iterdir():
         try:
-            if proc.name.isdigit() and DAEMON.encode() in (proc / "cmdline").read_bytes():
+            if proc.name.isdigit() and token.encode() in (proc / "cmdline").read_bytes():
                 found.append(int(proc.name))
         except OSError:
             pass
@@ -127,7 +134,7 @@ def daemons() -> list[int]:
 
 @pytest.fixture(scope="module")
 def graded():
-    course = ScratchCourse(sandbox=True)
+    course = ScratchCourse(sandbox=True, short_timeout=3)
     course.generate(LESSON)
     reference = nbformat.read(source_path(LESSON), as_version=4)
     host = socket.socket()
@@ -148,10 +155,37 @@ def graded():
             nb = copy.deepcopy(nb)
             nb.cells = [cell for cell in nb.cells if not is_test(cell)]
         course.submit(student, LESSON, nb)
-    done = course.autograde(LESSON, "--Execute.timeout=5", env=dict([SECRET]))
+    done = course.autograde(LESSON, env=dict([SECRET]))
+    control = run_the_attacks_unsandboxed(course, reference, host.getsockname()[1])
     host.close()
-    yield course, done
+    yield course, done, control
     course.remove()
+
+
+def run_the_attacks_unsandboxed(course: ScratchCourse, reference, port: int) -> dict[str, bool]:
+    """The negative control: attack name -> whether it succeeded, graded like the others but without the sandbox.
+
+    Each attack runs in a cell of its own after the lesson's cells and prints whether it escaped; its
+    daemon (another token) is looked for once the kernel is gone, then killed.
+    """
+    nb = copy.deepcopy(reference)
+    for name, attack in attacks(course, port, CONTROL_DAEMON).items():
+        nb.cells.append(nbformat.v4.new_code_cell(f"{attack}\nprint('ESCAPED', {name!r}, ESCAPED)"))
+    course.submit(CONTROL, LESSON, nb)
+    course.sandbox = False
+    try:
+        done = course.autograde(LESSON, f"--student={CONTROL}", env=dict([SECRET]))
+    finally:
+        course.sandbox = True
+    assert done.returncode == 0, done.stderr[-3000:]
+    printed = "".join(out.get("text", "") for cell in course.executed(CONTROL, LESSON).cells
+                      for out in cell.get("outputs", []) if out.get("output_type") == "stream")
+    escaped = {name: f"ESCAPED {name} True" in printed for name in ATTACKS}
+    outlived = daemons(CONTROL_DAEMON)
+    for pid in outlived:
+        os.kill(pid, 9)
+    escaped["sandbox-outlives-kernel"] = bool(outlived)
+    return escaped
 
 
 def _share(course, student) -> float:
@@ -163,16 +197,31 @@ def _share(course, student) -> float:
 
 @pytest.mark.parametrize("student", CASES)
 def test_each_submission_gets_the_right_score(graded, student):
-    course, _ = graded
+    course, _, _ = graded
     assert _share(course, student) == CASES[student][1], course.scores(student, LESSON)
 
 
-@pytest.mark.parametrize("student", ["sandbox-reads-secrets", "sandbox-opens-socket", "sandbox-allocates-20gb",
-                                     "sandbox-writes-1gb", "sandbox-outlives-kernel"])
+@pytest.mark.parametrize("student", ATTACKS)
 def test_the_sandbox_stops_each_attack(graded, student):
     """Full marks: the attack failed (the answer is wrong if it worked); the kernel survived it."""
-    course, _ = graded
+    course, _, _ = graded
     assert _share(course, student) == 1.0, f"{student} escaped the sandbox: {course.scores(student, LESSON)}"
+
+
+def _room_for_20gb() -> bool:
+    """Whether this machine lets a process reserve 20 GiB (RAM and swap, or overcommit always on)."""
+    meminfo = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
+    total = sum(int(meminfo[key].split()[0]) * 1024 for key in ("MemTotal", "SwapTotal"))
+    return Path("/proc/sys/vm/overcommit_memory").read_text().strip() == "1" or total > 20 * 2**30
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_without_the_sandbox_each_attack_succeeds(graded, attack):
+    """The negative control of the test above: each attack does what it tries, so the sandbox is what stops it."""
+    _, _, escaped = graded
+    if attack == "sandbox-allocates-20gb" and not _room_for_20gb():
+        pytest.skip("this machine cannot reserve 20 GiB even without the sandbox's limit")
+    assert escaped[attack], f"{attack} failed even without the sandbox, so its sandbox test proves nothing: {escaped}"
 
 
 def test_nothing_a_submission_starts_outlives_its_kernel(graded):
@@ -216,6 +265,6 @@ def test_a_missing_sandbox_is_said_once_and_refused_unless_the_instructor_choose
 
 
 def test_the_batch_reports_the_submissions_it_could_not_run(graded):
-    _, done = graded
+    _, done, _ = graded
     assert "for student 'exits-kernel'" in done.stderr and "for student 'not-json'" in done.stderr
     assert "for student 'honest'" not in done.stderr
