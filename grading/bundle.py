@@ -27,6 +27,7 @@ INCLUDE = [
     "LICENSE", "LICENSE-CONTENT.md", "pyproject.toml", "environment.yml",
     "requirements.in", "requirements.txt", "conftest.py", ".gitignore",
     "notebooks", "datasets", "src", "jupyter",
+    "benchmarks/spark/results.json",  # Figure 4.7 of the Spark appendix
 ]
 STUDENT = ROOT / "grading" / "student"
 IGNORE = shutil.ignore_patterns("__pycache__", "*.egg-info", ".ipynb_checkpoints")
@@ -43,6 +44,7 @@ def build(target: Path) -> Path:
         if source.is_dir():
             shutil.copytree(source, target / name, ignore=IGNORE)
         elif source.exists():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / name)
     shutil.copy2(STUDENT / "Makefile", target / "Makefile")
     (target / "README.md").write_text(student_readme())

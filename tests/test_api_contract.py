@@ -105,6 +105,9 @@ SKIP = {
     "mlcheckup.drift.spark.compare": "needs two PySpark DataFrames, so a Spark session (a JVM); its arguments are "
                                      "checked in the tests of the Spark backend",
     "mlcheckup.drift.spark.prediction_drift": "spark.compare on one column (see it)",
+    "mlcheckup.drift.spark.data_quality": "needs two PySpark DataFrames, so a Spark session (a JVM); its arguments "
+    "are checked in the tests of the Spark backend",
+    "mlcheckup.drift.spark.validated_yaml": "takes the SparkJob entity spark_job() built; spark_job's arguments are probed",
     "mlcheckup.drift.spark.is_spark_frame": "a predicate: any value is a valid question (True or False)",
     "mlcheckup.drift.spark.spark_family": "reads a Spark DataType; any type has a family (None when unknown)",
 }

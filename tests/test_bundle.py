@@ -21,8 +21,11 @@ def test_bundle_holds_what_students_need_and_no_answers(tmp_path):
     for needed in ("notebooks/00-start-here/00-start-here.ipynb", "datasets", "src/mlcheckup/__init__.py",
                    "requirements.txt", "Makefile", "README.md", "jupyter/student/labconfig/page_config.json"):
         assert (out / needed).exists(), needed
-    for absent in ("solutions", "tests", "grading", "benchmarks", ".ci"):
+    for absent in ("solutions", "tests", "grading", ".ci"):
         assert not (out / absent).exists(), absent
+    # of the benchmarks, only the measured figures the Spark appendix draws (Figure 4.7)
+    assert sorted(str(p.relative_to(out)) for p in (out / "benchmarks").rglob("*") if p.is_file()) == [
+        "benchmarks/spark/results.json"]
     text = "".join(p.read_text(errors="ignore") for p in out.rglob("*.ipynb"))
     assert not any(marker in text for marker in FORBIDDEN)
 

@@ -2,7 +2,7 @@
 
 The zips are built here as each LMS names the files of its "download all submissions" archive;
 the end-to-end run through nbgrader (penalties in the gradebook and grades.csv, feedback) is in
-tests/test_grading_feedback.py.
+tests/test_grading_class.py.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course import ROOT, source_path
+from course import GRADED_LESSONS, ROOT, source_path
 
 sys.path.insert(0, str(ROOT / "grading"))
 from collect import collect, load_roster, parse_name
@@ -150,7 +150,7 @@ def test_policy_grace_then_ten_percent_per_started_day_capped(seconds, fraction)
 
 def test_schedule_file_is_read_and_checked(tmp_path):
     schedule = load_schedule()
-    assert set(schedule.due) == {p.name for p in (ROOT / "solutions").iterdir() if p.is_dir()}
+    assert set(schedule.due) == set(GRADED_LESSONS)
     assert schedule.policy == Policy(grace_minutes=15, percent_per_day=10, cap_percent=50)
     bad = tmp_path / "s.toml"
     bad.write_text('[policy]\npercent_a_day = 10\n')

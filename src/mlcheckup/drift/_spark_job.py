@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .. import _validate
 from ..errors import ValidationError
 
 __all__ = ["INSTANCE_TYPE", "RUNTIME_VERSION", "spark_job", "validated_yaml"]
@@ -51,6 +52,7 @@ def spark_job(reference: str, production: str, *, numerical: str = "normalized_w
     azure.ai.ml.entities.SparkJob
         Submit with ``ml_client.jobs.create_or_update(job)`` in Azure mode; never sent here.
     """
+    executor_instances = _validate.whole("executor_instances", executor_instances, 1)
     from azure.ai.ml import Input, Output
     from azure.ai.ml.entities import SparkJob
 

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SchemaMismatchError, ValidationError
+from ._spark_schema import is_spark_frame
 
 #: Type families (Spark's type groups); columns are comparable only within one family.
 FAMILIES = ("integer", "float", "string", "boolean", "datetime")
@@ -34,6 +35,10 @@ INTEGER_CATEGORICAL_RATIO = 0.05
 
 NUMERICAL = "numerical"
 CATEGORICAL = "categorical"
+
+# What to say when a PySpark DataFrame reaches the pandas backend.
+_PANDAS_ONLY = {True: "for PySpark DataFrames use drift.spark.compare (or drift.spark.data_quality), which "
+                      "computes the same table on Spark"}
 
 _INFERRED = {
     "string": "string", "unicode": "string", "bytes": "string", "mixed": "string", "empty": "string",
@@ -149,7 +154,7 @@ def select_columns(
     """The reference columns a signal looks at: ``features`` (all by default) minus ``exclude``."""
     if not isinstance(reference, pd.DataFrame):
         raise ValidationError(f"the reference must be a pandas DataFrame (got {type(reference).__name__}); "
-                              "pass the baseline table, e.g. the training data")
+                              + _PANDAS_ONLY.get(is_spark_frame(reference), "pass the baseline table, e.g. the training data"))
     excluded = set(exclude or ())
     if features is None:
         return [c for c in reference.columns if c not in excluded]
@@ -178,7 +183,8 @@ def common_plan(
     """
     if not isinstance(production, pd.DataFrame):
         raise ValidationError(f"the production window must be a pandas DataFrame (got {type(production).__name__}); "
-                              "pass the rows of one window with the reference's columns")
+                              + _PANDAS_ONLY.get(is_spark_frame(production),
+                                                 "pass the rows of one window with the reference's columns"))
     common = [c for c in columns if c in production.columns]
     if features_given and len(common) < len(columns):
         missing = [c for c in columns if c not in production.columns]

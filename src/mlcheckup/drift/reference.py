@@ -199,32 +199,16 @@ def drift_table(reference: Reference, production: pd.DataFrame, *, numerical=Non
     mask = null_mask(production, common, {n: c for n, (c, _) in codes.items()})
     keep = ~mask if mask.any() else None
     n_ref, n_prod = window.n_rows, int(len(mask) - mask.sum())
-    if n_ref == 0 or n_prod == 0:
-        raise ValidationError(
-            f"after dropping rows with a null in any of the {len(common)} shared columns, the reference has "
-            f"{n_ref} rows and the production window {n_prod}; Azure's job fails on an empty window. "
-            "Select fewer features, or fill or drop the nulls first"
-        )
-    ks_note = ""
-    wants_ks = "two_sample_kolmogorov_smirnov_test" in plans[_typing.NUMERICAL] and _typing.NUMERICAL in kinds.values()
-    if wants_ks and max(n_ref, n_prod) >= KS_ROW_LIMIT:
-        if ks_row_limit == "raise":
-            raise KSRowLimitError(ks_limit_message(n_ref, n_prod))
-        ks_note = ("Azure fails this signal: KS needs fewer than 10,000 rows per window"
-                   + ("; scipy's value shown" if ks_row_limit == "compute" else ""))
+    check_window_rows(len(common), n_ref, n_prod)
+    compute_ks, ks_note = ks_decision(plans, _typing.NUMERICAL in kinds.values(), n_ref, n_prod, ks_row_limit)
     k = sturges_bin_count(n_ref, n_prod)
-    compute_ks = wants_ks and not (ks_note and ks_row_limit == "nan")
 
     def numeric(name: str) -> dict[str, float]:
         plan = plans[_typing.NUMERICAL]
         ref, std = window.numerical(name)
         x = as_float(production[name])
         x = np.sort(x[keep]) if keep is not None else np.sort(x)
-        if not np.isfinite([ref[0], ref[-1], x[0], x[-1]]).all():
-            raise ValidationError(
-                f"column {name!r} holds infinite values; Azure's bins and Wasserstein distance fail on them "
-                "(PySpark rejects infinite histogram edges); replace them with nulls or finite numbers first"
-            )
+        check_finite(name, [ref[0], ref[-1], x[0], x[-1]])
         out = {}
         if "jensen_shannon_distance" in plan or "population_stability_index" in plan:
             edges = bin_edges(min(ref[0], x[0]), max(ref[-1], x[-1]), k)
@@ -254,16 +238,53 @@ def drift_table(reference: Reference, production: pd.DataFrame, *, numerical=Non
     # Largest work first, so two threads finish together.
     order = sorted(measured, key=lambda n: kinds[n] != _typing.NUMERICAL)
     values = dict(zip(order, run_tasks(task, order, workers), strict=True))
+    return metric_table(values, kinds, plans, ks_note, (n_ref, n_prod), skipped)
+
+
+def check_window_rows(n_common: int, n_ref: int, n_prod: int) -> None:
+    """Raise Azure's empty-window failure when a window has no row left after the null drop."""
+    if n_ref == 0 or n_prod == 0:
+        raise ValidationError(
+            f"after dropping rows with a null in any of the {n_common} shared columns, the reference has "
+            f"{n_ref} rows and the production window {n_prod}; Azure's job fails on an empty window. "
+            "Select fewer features, or fill or drop the nulls first"
+        )
+
+
+def check_finite(name: str, extremes) -> None:
+    """Raise when a numerical column's extremes (min and max of both windows) are not finite."""
+    if not np.isfinite(np.asarray(extremes, dtype=np.float64)).all():
+        raise ValidationError(
+            f"column {name!r} holds infinite values; Azure's bins and Wasserstein distance fail on them "
+            "(PySpark rejects infinite histogram edges); replace them with nulls or finite numbers first"
+        )
+
+
+def ks_decision(plans: Mapping[str, dict], has_numerical: bool, n_ref: int, n_prod: int,
+                ks_row_limit: str) -> tuple[bool, str]:
+    """Whether to compute KS, and the note of its rows: Azure's 10,000-row refusal applied."""
+    wants_ks = "two_sample_kolmogorov_smirnov_test" in plans[_typing.NUMERICAL] and has_numerical
+    ks_note = ""
+    if wants_ks and max(n_ref, n_prod) >= KS_ROW_LIMIT:
+        if ks_row_limit == "raise":
+            raise KSRowLimitError(ks_limit_message(n_ref, n_prod))
+        ks_note = ("Azure fails this signal: KS needs fewer than 10,000 rows per window"
+                   + ("; scipy's value shown" if ks_row_limit == "compute" else ""))
+    return wants_ks and not (ks_note and ks_row_limit == "nan"), ks_note
+
+
+def metric_table(values: Mapping[str, dict], kinds: Mapping[str, str], plans: Mapping[str, dict], ks_note: str,
+                 row_counts: tuple[int, int], skipped: Mapping[str, str]) -> pd.DataFrame:
+    """The drift table from ``{feature: {metric: value}}``, in feature order then the plan's metric order."""
     rows = []
-    for name in measured:
-        for metric, threshold in plans[kinds[name]].items():
-            value = values[name].get(metric, float("nan"))
+    for name, kind in kinds.items():
+        for metric, threshold in plans[kind].items():
             note = ks_note if metric == "two_sample_kolmogorov_smirnov_test" else ""
-            rows.append((name, _LABEL[kinds[name]], metric, value,
+            rows.append((name, _LABEL[kind], metric, values[name].get(metric, float("nan")),
                          float("nan") if threshold is None else threshold, note))
     table = pd.DataFrame(rows, columns=["feature_name", "data_type", "metric_name", "metric_value",
                                         "threshold_value", "note"])
-    return finish_table(table, n_ref, n_prod, skipped)
+    return finish_table(table, *row_counts, skipped)
 
 
 def finish_table(table: pd.DataFrame, n_ref: int | None, n_prod: int, skipped: Mapping[str, str]) -> pd.DataFrame:

@@ -1,8 +1,10 @@
 """Azure ML's data and prediction drift tables computed on Spark, equal to :func:`mlcheckup.drift.compare`.
 
-The one entry is :func:`compare` (and its alias :func:`prediction_drift`): two PySpark DataFrames in,
-the same tidy table as the pandas backend out, equal to it within 1e-9. PySpark is imported only
-when you call it, so ``mlcheckup.drift`` imports without it.
+The entries mirror the pandas backend: :func:`compare` (and its alias :func:`prediction_drift`, as
+Azure computes prediction drift exactly as data drift on the output columns) and :func:`data_quality`
+(:mod:`._spark_quality`): two PySpark DataFrames in, the same tidy table out, equal to it within 1e-9.
+:func:`local_session` starts the quiet ``local[2]`` session the course uses. PySpark is imported
+only when you call them, so ``mlcheckup.drift`` imports without it.
 
 What runs where, as in Azure's own code (Azure/azureml-assets ``assets/model_monitoring/components/
 src/data_drift_compute_metrics/numerical_data_drift_metrics.py`` and ``shared_utilities/
@@ -24,8 +26,8 @@ src/data_drift_compute_metrics/numerical_data_drift_metrics.py`` and ``shared_ut
 On Azure the model monitor runs this code on **serverless Spark**: a ``MonitorSchedule``'s
 ``compute=ServerlessSparkCompute(runtime_version="3.4", instance_type="standard_e4s_v3")``
 (runtime 3.4 is Spark 3.4 with Python 3.10; the instance type is the node size, E4s v3 = 4 cores and
-32 GiB, billed per node-hour while the job runs). :func:`mlcheckup.drift._spark_job.spark_job`
-builds an Azure ML ``spark`` job that runs this function there.
+32 GiB, billed per node-hour while the job runs). :func:`spark_job` builds an Azure ML ``spark``
+job that runs this function there, and :func:`validated_yaml` checks it offline with azure-ai-ml.
 """
 
 from __future__ import annotations
@@ -35,51 +37,26 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from ..errors import KSRowLimitError, ValidationError
 from . import _kernels, _typing
 from ._binning import bin_edges, spark_bucket_rule, sturges_bin_count
 from ._categories import align_counts
-from .metrics import KS_ROW_LIMIT, check_ks_row_limit, ks_limit_message
-from .reference import finish_table
+from ._spark_job import INSTANCE_TYPE, RUNTIME_VERSION, spark_job, validated_yaml
+from ._spark_quality import data_quality
+from ._spark_schema import (
+    PROXY_DTYPE,
+    SPARK_FAMILIES,
+    check_frames,
+    is_spark_frame,
+    proxy_frame,
+    spark_family,
+)
+from ._spark_session import local_session
+from .metrics import check_ks_row_limit
+from .reference import check_finite, check_window_rows, ks_decision, metric_table
 from .thresholds import metric_plan
 
-__all__ = ["SPARK_FAMILIES", "compare", "is_spark_frame", "prediction_drift", "spark_family"]
-
-#: Spark type (class name) -> type family, as Azure's ``get_common_columns`` groups them.
-SPARK_FAMILIES = {
-    "ByteType": "integer", "ShortType": "integer", "IntegerType": "integer", "LongType": "integer",
-    "FloatType": "float", "DoubleType": "float", "DecimalType": "float",
-    "StringType": "string", "VarcharType": "string", "CharType": "string", "BinaryType": "string",
-    "BooleanType": "boolean", "DateType": "datetime", "TimestampType": "datetime", "TimestampNTZType": "datetime",
-}
-# An empty pandas column of each family: lets the pandas backend's column rules run on a Spark schema.
-_PROXY_DTYPE = {"integer": "int64", "float": "float64", "string": "object", "boolean": "bool",
-                "datetime": "datetime64[ns]", None: "complex128"}
-_LABEL = {_typing.NUMERICAL: "Numerical", _typing.CATEGORICAL: "Categorical"}
-
-
-def is_spark_frame(value) -> bool:
-    """True for a PySpark DataFrame (classic or Spark Connect), without importing PySpark."""
-    return type(value).__module__.startswith("pyspark.sql") and hasattr(value, "schema")
-
-
-def spark_family(data_type) -> str | None:
-    """Type family of a Spark ``DataType``: integer, float, string, boolean, datetime or None."""
-    return SPARK_FAMILIES.get(type(data_type).__name__)
-
-
-def _check_frames(reference, production) -> None:
-    for role, frame in (("reference", reference), ("production window", production)):
-        if not is_spark_frame(frame):
-            raise ValidationError(
-                f"drift.spark.compare needs the {role} as a PySpark DataFrame (got {type(frame).__module__}."
-                f"{type(frame).__name__}); use drift.compare for pandas, or spark.createDataFrame(frame)")
-
-
-def _proxy(frame) -> pd.DataFrame:
-    """A zero-row pandas frame whose columns have the Spark columns' type families."""
-    return pd.DataFrame({f.name: pd.Series([], dtype=_PROXY_DTYPE[spark_family(f.dataType)])
-                         for f in frame.schema.fields})
+__all__ = ["INSTANCE_TYPE", "RUNTIME_VERSION", "SPARK_FAMILIES", "compare", "data_quality", "is_spark_frame",
+           "local_session", "prediction_drift", "spark_family", "spark_job", "validated_yaml"]
 
 
 def _reference_types(frame, columns: list[str], override) -> dict[str, _typing.FeatureType]:
@@ -101,7 +78,7 @@ def _reference_types(frame, columns: list[str], override) -> dict[str, _typing.F
         if family == "integer" and kind is None:
             data_type = _typing.CATEGORICAL if ratios[name] < _typing.INTEGER_CATEGORICAL_RATIO else _typing.NUMERICAL
         else:
-            empty = pd.Series([], name=name, dtype=_PROXY_DTYPE[family])
+            empty = pd.Series([], name=name, dtype=PROXY_DTYPE[family])
             data_type = _typing.data_type_of(empty, family, kind)
         types[name] = _typing.FeatureType(name, family, data_type, ratios[name], name in override)
     return types
@@ -210,13 +187,13 @@ def compare(
     """
     from pyspark.sql import functions as F
 
-    _check_frames(reference, production)
+    check_frames("drift.spark.compare", "drift.compare", reference, production)
     plans = {_typing.NUMERICAL: metric_plan(numerical, "numerical"),
              _typing.CATEGORICAL: metric_plan(categorical, "categorical")}
     check_ks_row_limit(ks_row_limit)
-    columns = _typing.select_columns(_proxy(reference), features, exclude)
+    columns = _typing.select_columns(proxy_frame(reference), features, exclude)
     types = _reference_types(reference, columns, feature_type_override)
-    common, measured, skipped = _typing.common_plan(columns, types, _proxy(production), features is not None)
+    common, measured, skipped = _typing.common_plan(columns, types, proxy_frame(production), features is not None)
     for name in skipped:
         if types[name].data_type is None:
             skipped[name] = f"no drift metric for Spark {reference.schema[name].dataType.simpleString()} columns"
@@ -233,20 +210,8 @@ def compare(
 
     ref_row, prod_row = summary(ref, True), summary(prod, False)
     n_ref, n_prod = int(ref_row[0]), int(prod_row[0])
-    if n_ref == 0 or n_prod == 0:
-        raise ValidationError(
-            f"after dropping rows with a null in any of the {len(common)} shared columns, the reference has "
-            f"{n_ref} rows and the production window {n_prod}; Azure's job fails on an empty window. "
-            "Select fewer features, or fill or drop the nulls first"
-        )
-    ks_note = ""
-    wants_ks = "two_sample_kolmogorov_smirnov_test" in plans[_typing.NUMERICAL] and bool(numeric)
-    if wants_ks and max(n_ref, n_prod) >= KS_ROW_LIMIT:
-        if ks_row_limit == "raise":
-            raise KSRowLimitError(ks_limit_message(n_ref, n_prod))
-        ks_note = ("Azure fails this signal: KS needs fewer than 10,000 rows per window"
-                   + ("; scipy's value shown" if ks_row_limit == "compute" else ""))
-    compute_ks = wants_ks and not (ks_note and ks_row_limit == "nan")
+    check_window_rows(len(common), n_ref, n_prod)
+    compute_ks, ks_note = ks_decision(plans, bool(numeric), n_ref, n_prod, ks_row_limit)
     k = sturges_bin_count(n_ref, n_prod)
 
     values: dict[str, dict[str, float]] = {}
@@ -254,11 +219,7 @@ def compare(
     for i, name in enumerate(numeric):
         lo_r, hi_r, std = ref_row[1 + 3 * i: 4 + 3 * i]
         lo_p, hi_p = prod_row[1 + 2 * i: 3 + 2 * i]
-        if not np.isfinite([lo_r, hi_r, lo_p, hi_p]).all():
-            raise ValidationError(
-                f"column {name!r} holds infinite values; Azure's bins and Wasserstein distance fail on them "
-                "(PySpark rejects infinite histogram edges); replace them with nulls or finite numbers first"
-            )
+        check_finite(name, [lo_r, hi_r, lo_p, hi_p])
         edges[name] = bin_edges(min(lo_r, lo_p), max(hi_r, hi_p), k)
         values[name] = {"std": float("nan") if std is None else float(std)}
     plan = plans[_typing.NUMERICAL]
@@ -286,15 +247,7 @@ def compare(
         values[name] = {"jensen_shannon_distance": _kernels.jsd_from_counts(*counts),
                         "population_stability_index": _kernels.psi_from_counts(*counts),
                         "pearsons_chi_squared_test": _kernels.chi2_pvalue_from_counts(*counts)}
-    rows = []
-    for name in measured:
-        for metric, threshold in plans[kinds[name]].items():
-            note = ks_note if metric == "two_sample_kolmogorov_smirnov_test" else ""
-            rows.append((name, _LABEL[kinds[name]], metric, values[name].get(metric, float("nan")),
-                         float("nan") if threshold is None else threshold, note))
-    table = pd.DataFrame(rows, columns=["feature_name", "data_type", "metric_name", "metric_value",
-                                        "threshold_value", "note"])
-    return finish_table(table, n_ref, n_prod, skipped)
+    return metric_table(values, kinds, plans, ks_note, (n_ref, n_prod), skipped)
 
 
 def prediction_drift(reference, production, **options) -> pd.DataFrame:
