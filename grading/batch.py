@@ -5,16 +5,19 @@ nbgrader in a worker process, into its *own* gradebook (a copy of :func:`gradebo
 its kernel in the sandbox of ``sandbox.py``; so two submissions never share a database, a kernel
 or a folder. The main process alone writes the course's gradebook: it merges each submission's
 gradebook as it finishes (:func:`gradebooks.merge`). Scores are the same as one sequential
-``nbgrader autograde`` (``tests/test_grading_batch.py``).
+``nbgrader autograde`` (``tests/test_grading_class.py``).
 
 Before grading, each submission is read once for bad input; what is found is the submission's one
 line in the report, and nbgrader then grades it as far as it can:
 
 - not a notebook (empty, garbage bytes, JSON that is not nbformat) or missing: 0 for the lesson;
 - another lesson's notebook, renamed or duplicated grade ids: nbgrader 0.9.6 refuses the whole
-  notebook (``KeyError: 'grade_id'`` while putting missing cells back), so a repaired copy is graded
-  instead, in which every cell whose grade id is not the lesson's, or repeats an earlier one, is an
-  ordinary cell: it still runs, and the instructor's test cells are put back under their own ids.
+  notebook (``KeyError`` while putting missing cells back: it restores missing test cells after
+  their answer cell, but never a missing answer cell), so a repaired copy is graded instead, in
+  which every cell whose grade id is not the lesson's, or repeats an earlier one, is an ordinary
+  cell (it still runs), and every missing cell of the lesson is put back before the next one the
+  submission has: a test cell as the instructor's, an answer cell as a placeholder (see
+  :func:`_repaired`).
 
     python grading/batch.py [--workers N] [--lesson ID ...] [--force] [--report grading/batch-report.tsv]
 """
@@ -35,7 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gradebooks import COURSE_ID, merge, template
 
-__all__ = ["Course", "Result", "find", "grade", "inspect", "lesson_ids", "write_report"]
+__all__ = ["Course", "Result", "find", "grade", "inspect", "lesson_cells", "lesson_ids", "write_report"]
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_COLUMNS = ("student", "lesson", "score", "max_score", "seconds", "problem")
@@ -78,12 +81,47 @@ def find(course: Course, lessons: list[str] | None = None) -> list[tuple[str, st
     return [p for p in pairs if lessons is None or p[1] in lessons]
 
 
+def lesson_cells(db: str | Path) -> dict[str, list]:
+    """Lesson -> its nbgrader cells, in order, as they are put back into a submission missing them.
+
+    From the gradebook: a test cell as the instructor wrote it (nbgrader overwrites a test cell's
+    source from the gradebook in any case); an answer cell as a placeholder that says it was
+    missing, so that it redefines nothing a renamed copy of it defines.
+    """
+    import nbformat
+    from nbgrader.api import Gradebook
+    from nbgrader.preprocessors import OverwriteCells
+
+    restore = OverwriteCells()
+    lessons = {}
+    with Gradebook(f"sqlite:///{db}", COURSE_ID) as gb:
+        for assignment in gb.assignments:
+            cells = []
+            for notebook in assignment.notebooks:
+                points = {c.name: c.max_score for c in notebook.grade_cells}
+                answers = {c.name for c in notebook.solution_cells}
+                for source in notebook.source_cells:
+                    cell = nbformat.from_dict(restore.missing_cell_transform(
+                        source, points.get(source.name, 0), is_solution=source.name in answers))
+                    cell.source = source.source
+                    if source.name in answers:
+                        note = f"This answer cell ({source.name}) was missing from the submission."
+                        cell.source = f"# {note}\n" if source.cell_type == "code" else note
+                    if source.name not in points:  # an answer without points of its own: not a grade cell
+                        cell.metadata.nbgrader.update(grade=False)
+                        cell.metadata.nbgrader.pop("points", None)
+                    cells.append(cell)
+            lessons[assignment.name] = cells
+    return lessons
+
+
 def lesson_ids(db: str | Path) -> dict[str, list[str]]:
     """Lesson -> the grade ids of its nbgrader cells, in order, from a gradebook."""
-    from nbgrader.api import Gradebook
+    return _ids(lesson_cells(db))
 
-    with Gradebook(f"sqlite:///{db}", COURSE_ID) as gb:
-        return {a.name: [c.name for nb in a.notebooks for c in nb.source_cells] for a in gb.assignments}
+
+def _ids(cells: dict[str, list]) -> dict[str, list[str]]:
+    return {lesson: [c.metadata.nbgrader.grade_id for c in lesson_cells] for lesson, lesson_cells in cells.items()}
 
 
 def inspect(path: Path, lesson: str, ids: dict[str, list[str]]) -> tuple[str, object]:
@@ -130,16 +168,38 @@ def _few(names: list[str], shown: int = 3) -> str:
     return ", ".join(names[:shown]) + more
 
 
-def _repaired(nb, expected: set[str]) -> bool:
-    """Make every cell whose grade id is not in ``expected``, or repeats an earlier one, an ordinary cell."""
+def _repaired(nb, cells: list) -> bool:
+    """Make ``nb`` gradable against the lesson's ``cells`` (see :func:`lesson_cells`); say if it changed.
+
+    Every cell whose grade id is not the lesson's, or repeats an earlier one, becomes an ordinary
+    cell; every lesson cell then missing is put back just before the next lesson cell the
+    submission has (at the end if none), so after the ordinary cells before it: a renamed answer
+    still runs before its tests, and another lesson's notebook runs all of its code before them.
+    """
+    import copy
+
+    expected = {c.metadata.nbgrader.grade_id for c in cells}
     seen, changed = set(), False
     for cell in nb.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        gid = _grade_id(cell)
         if gid and (gid in seen or gid not in expected):
             del cell.metadata["nbgrader"]
             changed = True
         seen.add(gid)
+    place = len(nb.cells)
+    for cell in reversed(cells):
+        found = next((i for i, c in enumerate(nb.cells) if _grade_id(c) == _grade_id(cell)), None)
+        if found is None:
+            nb.cells.insert(place, copy.deepcopy(cell))
+            nb.cells[place]["id"] = f"restored-{_grade_id(cell)}"[:64]
+            changed = True
+        else:
+            place = found
     return changed
+
+
+def _grade_id(cell) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
 def _config(course: Course, submitted: str, db: Path):
@@ -164,19 +224,19 @@ def _quiet(log: str) -> None:
     os.dup2(fd, 2)
 
 
-def _grade_one(course: Course, student: str, lesson: str, blank: Path, ids: dict[str, list[str]]) -> Result:
+def _grade_one(course: Course, student: str, lesson: str, blank: Path, cells: dict[str, list]) -> Result:
     """Autograde one submission into its own gradebook (runs in a worker process)."""
     start = time.perf_counter()
     result = Result(student, lesson)
     try:
-        _autograde(course, result, blank, ids)
+        _autograde(course, result, blank, cells)
     except Exception as error:  # a report line, never a crashed batch
         result.problem = result.problem or f"could not be graded: {type(error).__name__}: {error}"
     result.seconds = time.perf_counter() - start
     return result
 
 
-def _autograde(course: Course, result: Result, blank: Path, ids: dict[str, list[str]]) -> None:
+def _autograde(course: Course, result: Result, blank: Path, cells: dict[str, list]) -> None:
     import nbformat
     from nbgrader.api import Gradebook, MissingEntry
     from nbgrader.apps.api import NbGraderAPI
@@ -189,9 +249,9 @@ def _autograde(course: Course, result: Result, blank: Path, ids: dict[str, list[
     db = shutil.copyfile(blank, work / "gradebook.db")
     result.db = str(db)
     path = ROOT / course.submitted / student / lesson / f"{lesson}.ipynb"
-    result.problem, nb = inspect(path, lesson, ids)
+    result.problem, nb = inspect(path, lesson, _ids(cells))
     submitted = course.submitted
-    if nb is not None and _repaired(nb, set(ids[lesson])):  # graded from a repaired copy
+    if nb is not None and _repaired(nb, cells[lesson]):  # graded from a repaired copy
         submitted = str(work / "submitted")
         shutil.copytree(path.parent, ROOT / submitted / student / lesson)
         nbformat.write(nb, ROOT / submitted / student / lesson / path.name)
@@ -259,9 +319,9 @@ def grade(course: Course = Course(), lessons: list[str] | None = None, workers: 
         raise ValueError(f"workers must be at least 1; received {workers}")
     course_db = ROOT / course.db
     blank = template(course_db, ROOT / course.work / "template.db")
-    ids = lesson_ids(blank)
+    cells = lesson_cells(blank)
     jobs = find(course, lessons)
-    unknown = sorted({lesson for _, lesson in jobs} - set(ids))
+    unknown = sorted({lesson for _, lesson in jobs} - set(cells))
     results = [Result(s, lesson, problem=f"lesson {lesson!r} is not in the gradebook (register it: "
                       "nbgrader generate_assignment); not graded") for s, lesson in jobs if lesson in unknown]
     jobs = [(s, lesson) for s, lesson in jobs if lesson not in unknown]
@@ -271,7 +331,7 @@ def grade(course: Course = Course(), lessons: list[str] | None = None, workers: 
         jobs = [job for job in jobs if job not in skipped]
     log = str(ROOT / course.work / "workers.log")
     with ProcessPoolExecutor(workers, get_context("spawn"), initializer=_quiet, initargs=(log,)) as pool:
-        futures = {pool.submit(_grade_one, course, s, lesson, blank, ids): (s, lesson) for s, lesson in jobs}
+        futures = {pool.submit(_grade_one, course, s, lesson, blank, cells): (s, lesson) for s, lesson in jobs}
         for future in tqdm(as_completed(futures), total=len(futures), desc=f"grading ({workers} worker{'s' * (workers > 1)})",
                            unit="submission", disable=not progress):
             try:

@@ -1,6 +1,6 @@
 """Shards on Azure ML, offline: the split, the shard folders, the command jobs and the gradebook merge.
 
-No notebook runs here (that is ``tests/test_grading_batch.py``, which grades shards in separate
+No notebook runs here (that is ``tests/test_grading_class.py``, which grades shards in separate
 processes and compares them with one sequential run). The jobs are azure-ai-ml entities validated
 by the SDK and a YAML dump → ``load_job`` round trip; the merge is checked on small gradebooks
 built with nbgrader's API, for every field a grade needs.
