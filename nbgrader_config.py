@@ -69,4 +69,16 @@ sys.path.insert(0, os.path.join(ROOT, "grading"))
 from feedback import feedback_preprocessors  # noqa: E402
 
 c.AssignLatePenalties.plugin_class = "penalties.CoursePenalty"
+
+# A kernel that dies (os._exit, a crash, the sandbox's memory limit) costs only the cell it died in:
+# grading/execute.py starts a fresh kernel, re-runs the cells above and goes on. nbgrader's own
+# Execute would score the whole submission 0.
+from execute import RevivingExecute  # noqa: E402
+from nbgrader.converters import Autograde  # noqa: E402
+from nbgrader.preprocessors import Execute  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [
+    RevivingExecute if step is Execute else step
+    for step in Autograde.class_traits()["autograde_preprocessors"].default()
+]
 c.GenerateFeedback.preprocessors = feedback_preprocessors()

@@ -5,7 +5,9 @@ submissions: the solution, the untouched release, and two with half of the answe
 plausible wrong ones (odd-numbered exercises wrong, then even-numbered ones). In those two, every
 *right* answer is also noisy: each function it defines warns and writes to stderr whenever it is
 called, and must still earn every point. In wrong-odd, the first wrong answer also ends in an
-endless loop: the per-cell time limit interrupts it and it costs only its own cells' points.
+endless loop: the per-cell time limit interrupts it and it costs only its own cells' points. In
+wrong-even, the first wrong answer kills its kernel (``os._exit``): a fresh kernel re-runs the cells
+above it (grading/execute.py) and, again, only that answer's cells lose points.
 
 The same runs prove every notebook runs, with the rules of ``conftest.py``: the solution's cells
 raise nothing and write nothing to stderr; the release's cells fail only where an exercise is
@@ -51,13 +53,15 @@ GRADED = [lesson for lesson in ORDER if is_graded(lesson)]
 #: Ends wrong-odd's first wrong answer: a loop a student left in (a short limit in the scratch course).
 LOOP = f"\n\nimport time\nwhile True:  {SHORT_TIMEOUT_MARK}\n    time.sleep(0.05)\n"
 LOOP_SECONDS = 3
+#: Ends wrong-even's first wrong answer: a crash that takes the kernel down.
+DIE = "\n\nimport os\nos._exit(1)\n"
 
 
 class GradedLesson:
     """One lesson, generated and autograded in a scratch course."""
 
     def __init__(self, lesson: str) -> None:
-        self.lesson, self.wrong, self.looping = lesson, {}, None
+        self.lesson, self.wrong, self.looping, self.dying = lesson, {}, None, None
         self.course = ScratchCourse(short_timeout=LOOP_SECONDS)
         self.course.generate(lesson)
         solution = nbformat.read(source_path(lesson), as_version=4)
@@ -74,7 +78,7 @@ class GradedLesson:
             self.write_table()
 
     def submit_the_others(self, solution) -> None:
-        """The blank release, and the wrong-odd and wrong-even submissions (wrong-odd's first wrong answer loops)."""
+        """The blank release, and the wrong-odd and wrong-even submissions (the first wrong answer loops, or dies)."""
         lesson = self.lesson
         self.course.submit("blank", lesson, nbformat.read(self.course.release / lesson / f"{lesson}.ipynb", as_version=4))
         wrong_code = WRONG_ANSWERS.get(lesson, {})
@@ -85,6 +89,9 @@ class GradedLesson:
             if student == "wrong-odd" and self.wrong[student]:
                 self.looping = self.wrong[student][0]
                 answers[self.looping] += LOOP
+            if student == "wrong-even" and self.wrong[student]:
+                self.dying = self.wrong[student][0]
+                answers[self.dying] += DIE
             self.course.submit(student, lesson, replace_answers(solution, answers))
 
     def scores(self, student: str) -> dict[str, tuple[float, float]]:
@@ -103,7 +110,8 @@ class GradedLesson:
         lines.append("| **total** | " + " | ".join(f"**{t:g}/{top:g}**" for t in totals) + " |")
         lines += ["", "wrong-odd: wrong answers for " + (", ".join(sorted(self.wrong["wrong-odd"])) or "none")
                   + (f" ({self.looping} also loops forever)" if self.looping else ""),
-                  "wrong-even: wrong answers for " + (", ".join(sorted(self.wrong["wrong-even"])) or "none")]
+                  "wrong-even: wrong answers for " + (", ".join(sorted(self.wrong["wrong-even"])) or "none")
+                  + (f" ({self.dying} also kills its kernel)" if self.dying else "")]
         out = ROOT / "build" / "autograde" / f"{self.lesson}.md"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text("\n".join(lines) + "\n")
@@ -229,13 +237,14 @@ class _GradedLesson(_Lesson):
 
     @pytest.mark.parametrize("student", ["wrong-odd", "wrong-even"])
     def test_a_wrong_answer_loses_exactly_its_cells_points(self, graded, lesson, student):
-        """Only the wrong answers' test cells score 0: not the right ones, nor after wrong-odd's endless loop."""
+        """Only the wrong answers' test cells score 0: not the right ones, nor after an endless loop or a dead kernel."""
         result = graded(lesson)
         scores = result.scores(student)
-        if student == "wrong-odd" and result.looping:  # the loop ran and was stopped by the time limit
-            looped = [out.get("ename") for cell in result.course.executed(student, lesson).cells
-                      if nbgrader_meta(cell).get("grade_id") == result.looping for out in cell.get("outputs", [])]
-            assert "CellTimeoutError" in looped, f"{result.looping} should have looped until its time limit: {looped}"
+        stopped, why = {"wrong-odd": (result.looping, "CellTimeoutError"), "wrong-even": (result.dying, "DeadKernelError")}[student]
+        if stopped:  # the loop ran and was stopped by the time limit; the kernel died and a fresh one went on
+            errors = [out.get("ename") for cell in result.course.executed(student, lesson).cells
+                      if nbgrader_meta(cell).get("grade_id") == stopped for out in cell.get("outputs", [])]
+            assert why in errors, f"{stopped} should have ended in {why}: {errors}"
         for answer, test_cells in result.owners.items():
             for gid in test_cells:
                 score, top = scores[gid]

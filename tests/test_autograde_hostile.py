@@ -25,7 +25,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course import ROOT, SHORT_TIMEOUT_MARK, ScratchCourse, is_test, replace_answers, source_path
+from course import (
+    ROOT,
+    SHORT_TIMEOUT_MARK,
+    ScratchCourse,
+    is_test,
+    nbgrader_meta,
+    replace_answers,
+    source_path,
+)
 
 pytestmark = pytest.mark.slow
 LESSON = "00-start-here"
@@ -43,6 +51,8 @@ WRONG = "def share_failed(status_codes):\n    return 0.5\n"
 CASES = {
     "loops-forever": ({ANSWER: f"while True:  {SHORT_TIMEOUT_MARK}\n    pass\n"}, 0.0),
     "exits-kernel": ({ANSWER: "import os\nos._exit(1)\n"}, 0.0),
+    # a right answer, then a cell of the student's own that kills the kernel: only that cell is lost
+    "exits-kernel-after-answering": ({ANSWER: RIGHT}, 1.0),
     "floods-output": ({ANSWER: "for i in range(20_000):\n    print('flood ' * 20)\n" + RIGHT}, 1.0),
     "prints-warnings": ({ANSWER: RIGHT.replace("    codes =", "    warnings.warn('careful')\n"
                                                "    print('debug', file=sys.stderr)\n    codes =")}, 1.0),
@@ -151,6 +161,9 @@ def graded():
             for cell in nb.cells:
                 if is_test(cell):
                     cell.source = "pass"
+        if student == "exits-kernel-after-answering":
+            at = next(i for i, cell in enumerate(nb.cells) if nbgrader_meta(cell).get("grade_id") == ANSWER)
+            nb.cells.insert(at + 1, nbformat.v4.new_code_cell("import os\nos._exit(1)"))
         if student.startswith("deletes-tests"):
             nb = copy.deepcopy(nb)
             nb.cells = [cell for cell in nb.cells if not is_test(cell)]
@@ -265,6 +278,16 @@ def test_a_missing_sandbox_is_said_once_and_refused_unless_the_instructor_choose
 
 
 def test_the_batch_reports_the_submissions_it_could_not_run(graded):
+    """Only the notebook that is no notebook; a kernel that died was replaced (grading/execute.py)."""
     _, done, _ = graded
-    assert "for student 'exits-kernel'" in done.stderr and "for student 'not-json'" in done.stderr
-    assert "for student 'honest'" not in done.stderr
+    assert "for student 'not-json'" in done.stderr
+    assert "for student 'exits-kernel" not in done.stderr and "for student 'honest'" not in done.stderr
+
+
+def test_a_cell_that_kills_the_kernel_is_marked_and_the_rest_runs_in_a_fresh_one(graded):
+    course, _, _ = graded
+    cells = course.executed("exits-kernel-after-answering", LESSON).cells
+    died = [i for i, cell in enumerate(cells) for out in cell.get("outputs", []) if out.get("ename") == "DeadKernelError"]
+    assert len(died) == 1 and "os._exit" in cells[died[0]].source
+    after = [out for cell in cells[died[0] + 1:] for out in cell.get("outputs", [])]
+    assert after and not any(out.get("output_type") == "error" for out in after)

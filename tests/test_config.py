@@ -51,9 +51,20 @@ def test_grading_outputs_land_in_git_ignored_folders_inside_the_course():
         assert _ignored_by_git(path), f"{path} would be committed: a student's work or grades in git"
 
 
+def test_autograde_runs_notebooks_with_the_reviving_execute():
+    """grading/execute.py in place of nbgrader's Execute: a dead kernel costs only its cell."""
+    from nbgrader.converters import Autograde
+
+    steps = _config().Autograde.autograde_preprocessors
+    assert [step.__name__ for step in steps].count("RevivingExecute") == 1 and Execute not in steps
+    assert len(steps) == len(Autograde.class_traits()["autograde_preprocessors"].default())
+
+
 def test_autograde_applies_the_course_cell_timeout_and_interrupts():
     config = _config()
-    execute = Execute(config=config)  # the preprocessor autograde runs
+    from execute import RevivingExecute
+
+    execute = RevivingExecute(config=config)  # the preprocessor autograde runs (reads the c.Execute section)
     assert "timeout" in config.Execute and execute.timeout != Execute().timeout, "nbgrader's default applies"
     assert execute.timeout is not None and 0 < execute.timeout < math.inf, "a looping cell would hang grading"
     assert execute.interrupt_on_timeout is True
