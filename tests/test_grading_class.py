@@ -13,10 +13,11 @@ One scratch course, one release, one set of submissions, graded ONCE by nbgrader
   duplicated grade ids (which nbgrader alone scores 0: the batch grades a repaired copy);
 - 2 shards (``shards.pack`` / ``shards.run``, as the Azure ML jobs run them), each in its own worker
   process and gradebook, merged by ``shards.merge_shards``, grade the 1-h-late student (exactly as the
-  reference) and the bad input nbgrader refuses (not a notebook, the wrong lesson; exactly as the
-  reference too, with one clear report line each and never a crash).
+  reference) and the bad input: not a notebook (exactly as the reference), and another lesson's
+  notebook (which nbgrader alone refuses; the batch grades it against this lesson's cells), with
+  one clear report line each and never a crash.
 
-Kernels run only where a proof needs one (7 in all): bad inputs that never reach a kernel carry the
+Kernels run only where a proof needs one (8 in all): bad inputs that never reach a kernel carry the
 second shard, and a second batch run finds everything graded.
 A merge that dropped a penalty, a timestamp or a cell's score, or feedback that kept a hidden test,
 fails here. Gradebooks get nbgrader's tables from ``Base.metadata.create_all`` (``Gradebook()`` on
