@@ -199,7 +199,8 @@ class FrontEnd(LoopbackAddress, Managed, ScoringClient):
         self._in_flight = 0
         self._flight_lock = threading.Lock()
         self._rows: list[tuple] = []
-        self._rows_lock = threading.Lock()
+        self._answering = 0  # answers sent but not yet logged; traffic_log() waits for them
+        self._rows_lock = threading.Condition()
         self._owns_endpoint = False
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -388,27 +389,36 @@ class FrontEnd(LoopbackAddress, Managed, ScoringClient):
         import json
 
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        with contextlib.suppress(OSError):  # a client that left is still logged
-            handler.send_response(status)
-            handler.send_header("x-request-id", row["XRequestId"])
-            if row["XMSClientRequestId"]:
-                handler.send_header("x-ms-client-request-id", row["XMSClientRequestId"])
-            handler.send_header("azureml-model-deployment", self.endpoint.deployment)
-            for name, value in (extra or {}).items():
-                handler.send_header(name, value)
-            if not (extra or {}).get("Content-Type"):
-                handler.send_header("Content-Type", "application/json")
-            handler.send_header("Content-Length", str(len(data)))
-            if handler.close_connection:
-                handler.send_header("Connection", "close")
-            handler.end_headers()
-            handler.wfile.write(data)
-            handler.wfile.flush()
-        row.setdefault("ResponseDurationMs", _ms(time.perf_counter() - began))
-        row.update(ResponseCode=status, ResponseCodeReason=handler.responses.get(status, ("",))[0],
-                   ResponsePayloadSize=len(data), TotalDurationMs=_ms(time.perf_counter() - began))
         with self._rows_lock:
-            self._rows.append(row)
+            self._answering += 1
+        try:
+            with contextlib.suppress(OSError):  # a client that left is still logged
+                self._send(handler, row, status, data, extra or {})
+        finally:
+            row.setdefault("ResponseDurationMs", _ms(time.perf_counter() - began))
+            row.update(ResponseCode=status, ResponseCodeReason=handler.responses.get(status, ("",))[0],
+                       ResponsePayloadSize=len(data), TotalDurationMs=_ms(time.perf_counter() - began))
+            with self._rows_lock:
+                self._rows.append(row)
+                self._answering -= 1
+                self._rows_lock.notify_all()
+
+    def _send(self, handler, row: dict, status: int, data: bytes, extra: dict) -> None:
+        handler.send_response(status)
+        handler.send_header("x-request-id", row["XRequestId"])
+        if row["XMSClientRequestId"]:
+            handler.send_header("x-ms-client-request-id", row["XMSClientRequestId"])
+        handler.send_header("azureml-model-deployment", self.endpoint.deployment)
+        for name, value in extra.items():
+            handler.send_header(name, value)
+        if not extra.get("Content-Type"):
+            handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        if handler.close_connection:
+            handler.send_header("Connection", "close")
+        handler.end_headers()
+        handler.wfile.write(data)
+        handler.wfile.flush()
 
     # -- logs -------------------------------------------------------------------------------------
     def traffic_log(self) -> pd.DataFrame:
@@ -417,7 +427,8 @@ class FrontEnd(LoopbackAddress, Managed, ScoringClient):
         Columns: :data:`~mlcheckup.platform_metrics.TRAFFIC_COLUMNS` (``ResponseCode`` is what the
         client got, ``ModelStatusCode`` what the model answered, empty if it never saw the request).
         """
-        with self._rows_lock:
+        with self._rows_lock:  # a client can read its answer before the row is appended
+            self._rows_lock.wait_for(lambda: self._answering == 0, timeout=5.0)
             rows = list(self._rows)
         fixed = {"Location": "local", "OperationName": "", "AzureMLWorkspaceId": "", "AzureMLWorkspaceName": "local",
                  "EndpointName": self.endpoint.name, "DeploymentName": self.endpoint.deployment, "AuthType": "Key",
