@@ -1,4 +1,5 @@
-# ML Check-up. Two commands matter: `make lab` (open the course) and `make test` (check everything).
+# ML Check-up. Two commands matter: `make lab` (open the course) and `make test` (check the course;
+# `make test-grading` checks the grading against wrong and hostile submissions).
 # Every target builds the virtual environment from the committed lock first, if it is missing or stale.
 
 # The first supported interpreter on PATH, unless PYTHON is given (make test PYTHON=python3.13 VENV=.venv-3.13).
@@ -22,7 +23,7 @@ export PYTHONWARNINGS := ignore:Object of type:Warning
 export APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL := true
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help venv lab lab-instructor test release collect grade grade-shards course bench lint lock student-bundle clean
+.PHONY: help venv lab lab-instructor test test-grading release collect grade grade-shards course bench lint lock student-bundle clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -54,8 +55,13 @@ lab: $(STAMP)  ## open the course in JupyterLab (local mode), on 127.0.0.1 only
 lab-instructor:  ## JupyterLab on the whole repository, with nbgrader's Create Assignment and Formgrader
 	@$(MAKE) --no-print-directory lab LAB_DIR=. LAB_CONFIG=$(CURDIR)/jupyter/course
 
-test: $(STAMP)  ## run every check: package, notebooks, release sync, autograde end to end
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# The marker `grading` (wrong answers, hostile submissions, a whole class) is test-grading's half.
+TEST_MARKS ?= not grading
+test: $(STAMP)  ## check the course: package, every notebook, release sync, solution and blank autograded
+	$(BIN)/python -m pytest $(if $(TEST_MARKS),-m "$(TEST_MARKS)") $(PYTEST_ARGS)
+
+test-grading: $(STAMP)  ## check the grading: wrong answers lose exactly their points, hostile submissions, a class
+	@$(MAKE) --no-print-directory test TEST_MARKS=grading
 
 release: $(STAMP)  ## regenerate notebooks/ (the student release) from solutions/
 	$(BIN)/python grading/authoring.py nav $(filter-out *,$(ASSIGNMENT))

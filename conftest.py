@@ -22,20 +22,23 @@ import pytest
 ROOT = Path(__file__).resolve().parent
 GUARD_DIR = ROOT / "tests" / "netguard"
 STUB_ERRORS = {"NotImplementedError", "ExerciseNotStarted"}
-#: Seconds the long groups took in `pytest -n 2 -m slow` (2 cores, 2 workers, shared machine): only their order
-#: matters. A lesson not listed (``autograde-<id>``) counts as the longest, a file not listed as short.
+#: Seconds the long scopes took under `make test` and `make test-grading` (2 cores, 2 workers): only their order
+#: matters. A lesson's run not listed counts as the longest, a file not listed as short.
 GROUP_SECONDS = {
-    "autograde-07-capstone": 210, "autograde-05-app-insights": 205, "autograde-03-endpoint-health": 185,
-    "tests/test_autograde_hostile.py": 150, "autograde-01-why-monitor": 140, "autograde-04-data-drift": 75,
-    "tests/test_capstone.py": 60, "autograde-02-azureml-setup": 55, "autograde-00-start-here": 45,
-    "tests/test_drift_spark.py": 50, "tests/test_grading_class.py": 45, "autograde-04a-drift-on-spark": 40,
-    "autograde-06-labels-later": 30, "tests/test_tryout.py": 30,
+    "tests/test_autograde_hostile.py": 150, "tests/test_drift_spark.py": 75, "tests/test_grading_class.py": 55,
+    "autograde-05-app-insights": 49, "autograde-06-labels-later": 47, "autograde-07-capstone": 45,
+    "tests/test_capstone.py": 45, "autograde-03-endpoint-health": 42, "autograde-04-data-drift": 34,
+    "autograde-01-why-monitor": 33, "autograde-02-azureml-setup": 32, "tests/test_tryout.py": 30,
+    "autograde-04a-drift-on-spark": 26, "autograde-00-start-here": 15,
+    "wrong-answers-05-app-insights": 49, "wrong-answers-06-labels-later": 47, "wrong-answers-07-capstone": 45,
+    "wrong-answers-03-endpoint-health": 42, "wrong-answers-04-data-drift": 34, "wrong-answers-01-why-monitor": 33,
+    "wrong-answers-02-azureml-setup": 32, "wrong-answers-00-start-here": 15,
 }
 
 
 def group_seconds(group: str) -> float:
-    """The expected seconds of a scope: ``autograde-<lesson>`` or a test file's path (see ``GROUP_SECONDS``)."""
-    return GROUP_SECONDS.get(group, 1e6 if group.startswith("autograde-") else 0)
+    """The expected seconds of a scope: ``autograde-<lesson>``, ``wrong-answers-<lesson>`` or a test file's path."""
+    return GROUP_SECONDS.get(group, 1e6 if group.startswith(("autograde-", "wrong-answers-")) else 0)
 
 
 def pytest_configure(config):
@@ -63,8 +66,8 @@ def pytest_configure(config):
 
 
 def _scope(item) -> str:
-    lesson = getattr(item.cls, "LESSON", None)  # a lesson's class in tests/test_autograde.py
-    return f"autograde-{lesson}" if lesson else item.nodeid.rsplit("::", 1)[0]
+    scope = getattr(item.cls, "SCOPE", None)  # a lesson's run in tests/test_autograde.py
+    return scope or item.nodeid.rsplit("::", 1)[0]
 
 
 def pytest_collection_modifyitems(config, items):

@@ -87,6 +87,21 @@ def course_cell_timeout() -> float:
     return PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config().Execute.timeout
 
 
+def empty_gradebook(path: Path) -> Path:
+    """A new gradebook at ``path``: nbgrader's tables, made directly.
+
+    ``Gradebook()`` on a new file runs ``alembic heads`` in a subprocess (2.5 s here) to stamp its
+    schema version; on a file that has the tables it does not, and nothing else reads the stamp.
+    """
+    from nbgrader.api import Base
+    from sqlalchemy import create_engine
+
+    engine = create_engine(f"sqlite:///{path}")
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return path
+
+
 class ScratchCourse:
     """An nbgrader course in grading/ci-*/ with its own release, submissions and gradebook."""
 
@@ -96,7 +111,7 @@ class ScratchCourse:
         self.sandbox = sandbox
         self.root = Path(tempfile.mkdtemp(prefix="ci-", dir=ROOT / "grading"))
         self.rel = self.root.relative_to(ROOT)
-        self.db_url = f"sqlite:///{self.root / 'gradebook.db'}"
+        self.db_url = f"sqlite:///{empty_gradebook(self.root / 'gradebook.db')}"
         self.release = self.root / "release"
         self.config = []
         if short_timeout:  # cells carrying SHORT_TIMEOUT_MARK get it; every other cell keeps the course's limit

@@ -1,8 +1,9 @@
 """End to end: nbgrader grades every lesson correctly, and the release is what nbgrader makes.
 
-Each lesson is graded in its own scratch course (grading/ci-*), in one nbgrader run of four
-submissions: the solution, the untouched release, and two with half of the answers replaced by
-plausible wrong ones (odd-numbered exercises wrong, then even-numbered ones). In those two, every
+Each lesson is graded in scratch courses (grading/ci-*), in two nbgrader runs of two submissions.
+``make test`` grades the solution and the untouched release. ``make test-grading`` (marker
+``grading``) grades two more, with half of the answers replaced by plausible wrong ones
+(odd-numbered exercises wrong, then even-numbered ones). In those two, every
 *right* answer is also noisy: each function it defines warns and writes to stderr whenever it is
 called, and must still earn every point. In wrong-odd, the first wrong answer also ends in an
 endless loop: the per-cell time limit interrupts it and it costs only its own cells' points. In
@@ -15,9 +16,8 @@ still its stub. So ``make test`` executes each notebook through nbgrader only; `
 notebooks`` runs them through nbval (CI does, on its second Python). A lesson without graded cells
 (an appendix) is run once, as the solution, and not graded.
 
-Each lesson is its own class, so its own xdist scope (``--dist=loadscope``): under ``make test`` the
-two workers grade two lessons at a time, the longest first; under ``-n 0`` the selected lessons
-grade two at a time in threads.
+Each run is its own class, so its own xdist scope (``--dist=loadscope``): two workers grade two
+runs at a time, the longest first; under ``-n 0`` the selected runs grade two at a time in threads.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ from course import (
 from wrong_answers import WRONG_ANSWERS
 
 pytestmark = pytest.mark.slow
-STUDENTS = ("reference", "blank", "wrong-odd", "wrong-even")
+#: The submissions of each run: ``make test`` grades the first, ``make test-grading`` the second.
+RUNS = {"course": ("reference", "blank"), "wrong": ("wrong-odd", "wrong-even")}
 #: Longest first (conftest.GROUP_SECONDS), so that two at a time finish together.
 ORDER = sorted(LESSONS, key=lambda lesson: -group_seconds(f"autograde-{lesson}"))
 GRADED = [lesson for lesson in ORDER if is_graded(lesson)]
@@ -58,10 +59,10 @@ DIE = "\n\nimport os\nos._exit(1)\n"
 
 
 class GradedLesson:
-    """One lesson, generated and autograded in a scratch course."""
+    """One lesson, generated and autograded in a scratch course: the submissions of one of ``RUNS``."""
 
-    def __init__(self, lesson: str) -> None:
-        self.lesson, self.wrong, self.looping, self.dying = lesson, {}, None, None
+    def __init__(self, lesson: str, run: str) -> None:
+        self.lesson, self.run, self.wrong, self.looping, self.dying = lesson, run, {}, None, None
         self.course = ScratchCourse(short_timeout=LOOP_SECONDS)
         self.course.generate(lesson)
         solution = nbformat.read(source_path(lesson), as_version=4)
@@ -69,18 +70,21 @@ class GradedLesson:
         #: Grade ids of the cells a person grades (written answers).
         self.manual = {nbgrader_meta(c)["grade_id"] for c in solution.cells
                        if c.cell_type == "markdown" and nbgrader_meta(c).get("grade")}
-        self.course.submit("reference", lesson, solution)
-        self.graded = is_graded(lesson)
-        if self.graded:  # an appendix without graded cells is only run, as the solution
-            self.submit_the_others(solution)
+        self.students = RUNS[run] if is_graded(lesson) else ("reference",)  # an appendix is only run
+        if "reference" in self.students:
+            self.course.submit("reference", lesson, solution)
+        if "blank" in self.students:
+            self.course.submit("blank", lesson, nbformat.read(self.course.release / lesson / f"{lesson}.ipynb",
+                                                              as_version=4))
+        if "wrong-odd" in self.students:
+            self.submit_wrong_answers(solution)
         self.done = self.course.autograde(lesson)
-        if self.done.returncode == 0 and self.graded:
+        if self.done.returncode == 0 and is_graded(lesson):
             self.write_table()
 
-    def submit_the_others(self, solution) -> None:
-        """The blank release, and the wrong-odd and wrong-even submissions (the first wrong answer loops, or dies)."""
+    def submit_wrong_answers(self, solution) -> None:
+        """The wrong-odd and wrong-even submissions (the first wrong answer loops, or dies)."""
         lesson = self.lesson
-        self.course.submit("blank", lesson, nbformat.read(self.course.release / lesson / f"{lesson}.ipynb", as_version=4))
         wrong_code = WRONG_ANSWERS.get(lesson, {})
         for parity, student in ((0, "wrong-odd"), (1, "wrong-even")):
             self.wrong[student] = [gid for i, gid in enumerate(self.owners) if i % 2 == parity and gid in wrong_code]
@@ -99,44 +103,45 @@ class GradedLesson:
         return self.course.scores(student, self.lesson)
 
     def write_table(self) -> None:
-        """Write the per-cell scores to build/autograde/<lesson>.md, for reports and reviews."""
-        table = {student: self.scores(student) for student in STUDENTS}
-        lines = [f"# Autograde of {self.lesson}", "", "| test cell | " + " | ".join(STUDENTS) + " |",
-                 "|---|" + "---:|" * len(STUDENTS)]
-        for gid in table["reference"]:
-            lines.append(f"| {gid} | " + " | ".join(f"{table[s][gid][0]:g}/{table[s][gid][1]:g}" for s in STUDENTS) + " |")
-        totals = [sum(v[0] for v in table[s].values()) for s in STUDENTS]
-        top = sum(v[1] for v in table["reference"].values())
+        """Write the per-cell scores to build/autograde/<lesson>.<run>.md, for reports and reviews."""
+        students = self.students
+        table = {student: self.scores(student) for student in students}
+        lines = [f"# Autograde of {self.lesson} ({self.run} run)", "", "| test cell | " + " | ".join(students) + " |",
+                 "|---|" + "---:|" * len(students)]
+        for gid in table[students[0]]:
+            lines.append(f"| {gid} | " + " | ".join(f"{table[s][gid][0]:g}/{table[s][gid][1]:g}" for s in students) + " |")
+        totals = [sum(v[0] for v in table[s].values()) for s in students]
+        top = sum(v[1] for v in table[students[0]].values())
         lines.append("| **total** | " + " | ".join(f"**{t:g}/{top:g}**" for t in totals) + " |")
-        lines += ["", "wrong-odd: wrong answers for " + (", ".join(sorted(self.wrong["wrong-odd"])) or "none")
-                  + (f" ({self.looping} also loops forever)" if self.looping else ""),
-                  "wrong-even: wrong answers for " + (", ".join(sorted(self.wrong["wrong-even"])) or "none")
-                  + (f" ({self.dying} also kills its kernel)" if self.dying else "")]
-        out = ROOT / "build" / "autograde" / f"{self.lesson}.md"
+        if self.wrong:
+            lines += ["", "wrong-odd: wrong answers for " + (", ".join(sorted(self.wrong["wrong-odd"])) or "none")
+                      + (f" ({self.looping} also loops forever)" if self.looping else ""),
+                      "wrong-even: wrong answers for " + (", ".join(sorted(self.wrong["wrong-even"])) or "none")
+                      + (f" ({self.dying} also kills its kernel)" if self.dying else "")]
+        out = ROOT / "build" / "autograde" / f"{self.lesson}.{self.run}.md"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text("\n".join(lines) + "\n")
 
 
 @pytest.fixture(scope="module")
 def graded(request):
-    """lesson -> its GradedLesson, graded once, when first asked for.
+    """(lesson, run) -> its GradedLesson, graded once, when first asked for.
 
-    Under xdist each worker grades the lessons (groups) it is given, one at a time; without it, the
-    selected lessons start at once, two at a time, longest first.
+    Under xdist each worker grades the runs (scopes) it is given, one at a time; without it, the
+    selected runs start at once, two at a time, in the collection's order (longest first).
     """
     futures = {}
     under_xdist = hasattr(request.config, "workerinput")
     with ThreadPoolExecutor(max_workers=1 if under_xdist else 2) as pool:
         if not under_xdist:
-            selected = {item.callspec.params["lesson"] for item in request.session.items
-                        if item.path == request.path and "graded" in item.fixturenames
-                        and "lesson" in getattr(getattr(item, "callspec", None), "params", {})}
-            futures = {lesson: pool.submit(GradedLesson, lesson) for lesson in ORDER if lesson in selected}
+            selected = dict.fromkeys((item.cls.LESSON, item.cls.RUN) for item in request.session.items
+                                     if item.path == request.path and hasattr(item.cls, "RUN"))
+            futures = {key: pool.submit(GradedLesson, *key) for key in selected}
 
-        def get(lesson):
-            if lesson not in futures:
-                futures[lesson] = pool.submit(GradedLesson, lesson)
-            return futures[lesson].result()
+        def get(lesson, run):
+            if (lesson, run) not in futures:
+                futures[lesson, run] = pool.submit(GradedLesson, lesson, run)
+            return futures[lesson, run].result()
 
         yield get
         for future in futures.values():
@@ -189,11 +194,13 @@ def test_an_executed_notebook_is_read_for_errors_and_stderr():
 
 
 class _Lesson:
-    """What every lesson's run proves; a ``TestLesson<id>`` class below binds each lesson.
+    """What every lesson's course run proves; a ``TestLesson<id>`` class below binds each lesson.
 
-    A class per lesson makes each lesson one xdist scope (``--dist=loadscope``), so two workers grade
-    two lessons at a time, the longest first (conftest.py orders them).
+    A class per run makes each run one xdist scope (``SCOPE``, ``--dist=loadscope``), so two workers
+    grade two runs at a time, the longest first (conftest.py orders them).
     """
+
+    RUN = "course"
 
     def test_release_equals_a_fresh_generation(self, graded, lesson):
         """notebooks/<lesson>/ is byte for byte what nbgrader generated in the lesson's scratch course."""
@@ -206,12 +213,12 @@ class _Lesson:
             for name, sub in cmp.subdirs.items():
                 walk(sub, f"{prefix}{name}/")
 
-        walk(filecmp.dircmp(graded(lesson).course.release / lesson, RELEASE / lesson, ignore=[".ipynb_checkpoints"]))
+        walk(filecmp.dircmp(graded(lesson, self.RUN).course.release / lesson, RELEASE / lesson, ignore=[".ipynb_checkpoints"]))
         assert not differing, (f"notebooks/{lesson} is out of date with solutions/ ({sorted(differing)}); "
                                f"run `make release ASSIGNMENT={lesson}`")
 
     def test_the_solution_runs_with_no_error_and_nothing_on_stderr(self, graded, lesson):
-        result = graded(lesson)
+        result = graded(lesson, self.RUN)
         problems = _problems(result.course.executed("reference", lesson))
         assert not problems, "\n".join(problems)
 
@@ -220,25 +227,32 @@ class _GradedLesson(_Lesson):
     """What a lesson with graded cells proves besides."""
 
     def test_solution_gets_every_autograded_point(self, graded, lesson):
-        scores = graded(lesson).scores("reference")
-        manual = graded(lesson).manual  # nbgrader scores a written answer 0 until a person grades it
+        scores = graded(lesson, self.RUN).scores("reference")
+        manual = graded(lesson, self.RUN).manual  # nbgrader scores a written answer 0 until a person grades it
         short = {gid: s for gid, s in scores.items() if s[0] < s[1] and gid not in manual}
         assert scores and not short, f"the solution loses points in {short}"
 
     def test_blank_release_gets_zero(self, graded, lesson):
-        scores = graded(lesson).scores("blank")
+        scores = graded(lesson, self.RUN).scores("blank")
         earned = {gid: s for gid, s in scores.items() if s[0] > 0}
         assert scores and not earned, f"the untouched release earns points in {earned}"
 
     def test_the_release_fails_only_in_exercise_stubs(self, graded, lesson):
-        result = graded(lesson)
+        result = graded(lesson, self.RUN)
         problems = _problems(result.course.executed("blank", lesson), STUB_ERRORS, stderr=False)
         assert not problems, "\n".join(problems)
 
-    @pytest.mark.parametrize("student", ["wrong-odd", "wrong-even"])
+
+
+class _WrongAnswers:
+    """What a lesson's wrong run proves (``make test-grading``); ``TestWrongAnswers<id>`` binds each lesson."""
+
+    RUN = "wrong"
+
+    @pytest.mark.parametrize("student", RUNS["wrong"])
     def test_a_wrong_answer_loses_exactly_its_cells_points(self, graded, lesson, student):
         """Only the wrong answers' test cells score 0: not the right ones, nor after an endless loop or a dead kernel."""
-        result = graded(lesson)
+        result = graded(lesson, self.RUN)
         scores = result.scores(student)
         stopped, why = {"wrong-odd": (result.looping, "CellTimeoutError"), "wrong-even": (result.dying, "DeadKernelError")}[student]
         if stopped:  # the loop ran and was stopped by the time limit; the kernel died and a fresh one went on
@@ -256,6 +270,10 @@ class _GradedLesson(_Lesson):
 
 
 for _lesson in ORDER:
-    _name = "TestLesson" + _lesson.replace("-", "_")
-    globals()[_name] = type(_name, (_GradedLesson if _lesson in GRADED else _Lesson,), {
-        "LESSON": _lesson, "pytestmark": [pytest.mark.parametrize("lesson", [_lesson])]})
+    _id = _lesson.replace("-", "_")
+    globals()["TestLesson" + _id] = type("TestLesson" + _id, (_GradedLesson if _lesson in GRADED else _Lesson,), {
+        "LESSON": _lesson, "SCOPE": f"autograde-{_lesson}", "pytestmark": [pytest.mark.parametrize("lesson", [_lesson])]})
+    if _lesson in GRADED:
+        globals()["TestWrongAnswers" + _id] = type("TestWrongAnswers" + _id, (_WrongAnswers,), {
+            "LESSON": _lesson, "SCOPE": f"wrong-answers-{_lesson}",
+            "pytestmark": [pytest.mark.parametrize("lesson", [_lesson]), pytest.mark.grading]})

@@ -35,7 +35,7 @@ from course import (
     source_path,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.grading]
 LESSON = "00-start-here"
 ANSWER = "ex0_1_share_failed"
 RIGHT = """

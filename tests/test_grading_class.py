@@ -20,7 +20,7 @@ One scratch course, one release, one set of submissions, graded ONCE by nbgrader
 Kernels run only where a proof needs one (8 in all): bad inputs that never reach a kernel carry the
 second shard, and a second batch run finds everything graded.
 A merge that dropped a penalty, a timestamp or a cell's score, or feedback that kept a hidden test,
-fails here. Gradebooks get nbgrader's tables from ``Base.metadata.create_all`` (``Gradebook()`` on
+fails here. Gradebooks get nbgrader's tables from ``course.empty_gradebook`` (``Gradebook()`` on
 an empty file would run ``alembic``, seconds).
 """
 
@@ -49,6 +49,7 @@ from feedback import HIDDEN_NOTE, HideHiddenTests, feedback_preprocessors, hidde
 from gradebooks import COURSE_ID
 from penalties import load_schedule, write_due_dates
 
+pytestmark = pytest.mark.grading
 LESSON = "00-start-here"
 # Due 2027-01-18 23:59 UTC; Brightspace times below are UTC (the LMS's zone in this test).
 SCHEDULE = '[policy]\ngrace_minutes = 15\npercent_per_day = 10\ncap_percent = 50\n\n[due]\n"00-start-here" = 2027-01-18T23:59:00Z\n'
@@ -113,16 +114,6 @@ def nbgrader_api(course: ScratchCourse):
     return NbGraderAPI(CourseDirectory(config=config), config=config)
 
 
-def empty_gradebook(path) -> None:
-    """nbgrader's tables, made directly: ``Gradebook()`` on a new file runs ``alembic`` (seconds)."""
-    from nbgrader.api import Base
-    from sqlalchemy import create_engine
-
-    engine = create_engine(f"sqlite:///{path}")
-    Base.metadata.create_all(engine)
-    engine.dispose()
-
-
 def snapshot(db, students) -> dict:
     """student -> timestamp, late penalty and every cell's scores and comments, from a gradebook."""
     out = {}
@@ -160,7 +151,6 @@ def graded(tmp_path_factory):
 def grade_the_class(course: ScratchCourse, tmp) -> dict:
     """Collect, grade once sequentially (the reference), give feedback; grade again in a batch and in shards."""
     root, rel = course.root, course.rel
-    empty_gradebook(root / "gradebook.db")
     api = nbgrader_api(course)
     done = api.generate_assignment(LESSON, force=True)
     assert done["success"], done

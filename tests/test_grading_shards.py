@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from course import ROOT  # isort: skip
+from course import ROOT, empty_gradebook  # isort: skip
 import gradebooks  # grading/ is on sys.path once course.py is imported
 import shards
 from batch import Course
@@ -27,14 +27,7 @@ LESSON = "L1"
 @pytest.fixture(scope="module")
 def empty(tmp_path_factory) -> Path:
     """An empty gradebook: nbgrader's tables, made directly (``Gradebook()`` would run ``alembic``, seconds)."""
-    from nbgrader.api import Base
-    from sqlalchemy import create_engine
-
-    path = tmp_path_factory.mktemp("gradebooks") / "empty.db"
-    engine = create_engine(f"sqlite:///{path}")
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    return path
+    return empty_gradebook(tmp_path_factory.mktemp("gradebooks") / "empty.db")
 
 
 def gradebook(empty: Path, path: Path, *, with_submission: bool):
