@@ -5,10 +5,10 @@ in the sandbox of ``grading/sandbox.py`` (as ``make grade`` runs), with a short 
 looping cell only (``SHORT_TIMEOUT_MARK``) so that the endless loop costs seconds, not minutes, while
 every other cell keeps the course's limit (a short limit for all cells would cut slow imports too).
 
-The sandbox's guarantees are proven the same way: each ``sandbox-*`` student tries one attack and
-answers the exercise right only if the attack failed, so full marks mean the sandbox held. The
-negative control: one more submission, graded in the same course WITHOUT the sandbox, runs every
-attack in cells of its own and each attack succeeds there (so the sandbox tests can fail).
+The sandbox's guarantees are proven the same way: one more student runs every attack, each in a
+cell of its own before the right answer, and each cell prints whether its attack escaped; full
+marks then also mean the kernel survived them all. The negative control: the same notebook, graded
+in the same course WITHOUT the sandbox, where each attack succeeds (so the sandbox tests can fail).
 """
 
 from __future__ import annotations
@@ -67,13 +67,13 @@ SECRET = ("AZURE_CLIENT_SECRET", "hostile-test-secret")
 DAEMON = f"mlcheckup-hostile-daemon-{uuid.uuid4().hex}"
 #: The daemon's token in the negative control (graded without the sandbox, where it does outlive its kernel).
 CONTROL_DAEMON = f"mlcheckup-hostile-control-{uuid.uuid4().hex}"
-CONTROL = "unsandboxed-attacks"
+ATTACKER, CONTROL = "sandboxed-attacks", "unsandboxed-attacks"
 ATTACKS = ["sandbox-reads-secrets", "sandbox-opens-socket", "sandbox-allocates-20gb", "sandbox-writes-1gb",
            "sandbox-outlives-kernel"]
 
 
 def attacks(course: ScratchCourse, port: int, daemon: str = DAEMON) -> dict[str, str]:
-    """student -> the code that runs before the right answer; it sets ``ESCAPED`` if the attack worked."""
+    """attack -> the code of its cell; it sets ``ESCAPED`` if the attack worked."""
     home = next((str(p) for p in Path.home().iterdir() if p.is_file()), str(Path.home()))
     secrets = [str(source_path(LESSON)), str(course.root / "gradebook.db"),
                str(course.root / "submitted" / "honest" / LESSON / f"{LESSON}.ipynb"), home]
@@ -99,10 +99,13 @@ try:
 except OSError:
     ESCAPED = False
 """,
+        # Reserved, not touched: the sandbox's limit is on address space, and touching 20 GiB would
+        # cost the unsandboxed control a minute of page faults and most of this machine's memory.
         "sandbox-allocates-20gb": """
+import mmap
 try:
-    hoard = bytearray(20 * 2**30); ESCAPED = True; del hoard
-except MemoryError:
+    hoard = mmap.mmap(-1, 20 * 2**30); ESCAPED = True; hoard.close()
+except (MemoryError, OSError):
     ESCAPED = False
 """,
         "sandbox-writes-1gb": """
@@ -125,9 +128,21 @@ ESCAPED = False
     }
 
 
-def guarded(attack: str) -> str:
-    """The right answer, unless ``attack`` set ``ESCAPED``."""
-    return attack + RIGHT + "\nif ESCAPED:\n    def share_failed(status_codes):\n        return 0.5\n"
+def attacking(reference, code: dict[str, str]):
+    """The right answer, after one cell per attack that prints ``ESCAPED <attack> <True|False>``."""
+    nb = replace_answers(reference, {ANSWER: RIGHT})
+    at = next(i for i, cell in enumerate(nb.cells) if nbgrader_meta(cell).get("grade_id") == ANSWER)
+    nb.cells[at:at] = [nbformat.v4.new_code_cell(f"{attack}\nprint('ESCAPED', {name!r}, ESCAPED)")
+                       for name, attack in code.items()]
+    return nb
+
+
+def escaped(course: ScratchCourse, student: str) -> dict[str, bool | None]:
+    """attack -> whether it escaped, as its cell printed (None: the cell never finished)."""
+    printed = "".join(out.get("text", "") for cell in course.executed(student, LESSON).cells
+                      for out in cell.get("outputs", []) if out.get("output_type") == "stream")
+    return {name: True if f"ESCAPED {name} True" in printed else False if f"ESCAPED {name} False" in printed
+            else None for name in ATTACKS}
 
 
 def daemons(token: str = DAEMON) -> list[int]:
@@ -150,8 +165,7 @@ def graded():
     host = socket.socket()
     host.bind(("127.0.0.1", 0))
     host.listen()
-    for student, attack in attacks(course, host.getsockname()[1]).items():
-        course.submit(student, LESSON, replace_answers(reference, {ANSWER: guarded(attack)}))
+    course.submit(ATTACKER, LESSON, attacking(reference, attacks(course, host.getsockname()[1])))
     for student, (answers, _) in CASES.items():
         if answers is None:
             course.submit(student, LESSON, '{"cells": [')  # a truncated upload
@@ -176,29 +190,23 @@ def graded():
 
 
 def run_the_attacks_unsandboxed(course: ScratchCourse, reference, port: int) -> dict[str, bool]:
-    """The negative control: attack name -> whether it succeeded, graded like the others but without the sandbox.
+    """The negative control: attack name -> whether it succeeded, in the attacker's notebook graded without the sandbox.
 
-    Each attack runs in a cell of its own after the lesson's cells and prints whether it escaped; its
-    daemon (another token) is looked for once the kernel is gone, then killed.
+    Its daemon (another token) is looked for once the kernel is gone, then killed.
     """
-    nb = copy.deepcopy(reference)
-    for name, attack in attacks(course, port, CONTROL_DAEMON).items():
-        nb.cells.append(nbformat.v4.new_code_cell(f"{attack}\nprint('ESCAPED', {name!r}, ESCAPED)"))
-    course.submit(CONTROL, LESSON, nb)
+    course.submit(CONTROL, LESSON, attacking(reference, attacks(course, port, CONTROL_DAEMON)))
     course.sandbox = False
     try:
         done = course.autograde(LESSON, f"--student={CONTROL}", env=dict([SECRET]))
     finally:
         course.sandbox = True
     assert done.returncode == 0, done.stderr[-3000:]
-    printed = "".join(out.get("text", "") for cell in course.executed(CONTROL, LESSON).cells
-                      for out in cell.get("outputs", []) if out.get("output_type") == "stream")
-    escaped = {name: f"ESCAPED {name} True" in printed for name in ATTACKS}
+    result = escaped(course, CONTROL)
     outlived = daemons(CONTROL_DAEMON)
     for pid in outlived:
         os.kill(pid, 9)
-    escaped["sandbox-outlives-kernel"] = bool(outlived)
-    return escaped
+    result["sandbox-outlives-kernel"] = bool(outlived)
+    return result
 
 
 def _share(course, student) -> float:
@@ -214,11 +222,19 @@ def test_each_submission_gets_the_right_score(graded, student):
     assert _share(course, student) == CASES[student][1], course.scores(student, LESSON)
 
 
-@pytest.mark.parametrize("student", ATTACKS)
-def test_the_sandbox_stops_each_attack(graded, student):
-    """Full marks: the attack failed (the answer is wrong if it worked); the kernel survived it."""
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_the_sandbox_stops_each_attack(graded, attack):
+    """The attack's cell ran to its end and says it failed (the daemon's escape is checked below)."""
     course, _, _ = graded
-    assert _share(course, student) == 1.0, f"{student} escaped the sandbox: {course.scores(student, LESSON)}"
+    assert escaped(course, ATTACKER)[attack] is False, f"{attack}: {escaped(course, ATTACKER)}"
+
+
+def test_the_kernel_survives_every_attack(graded):
+    """Full marks: the right answer after the attacks' cells was run and graded in the same kernel."""
+    course, _, _ = graded
+    cells = course.executed(ATTACKER, LESSON).cells
+    assert not any(out.get("ename") == "DeadKernelError" for cell in cells for out in cell.get("outputs", []))
+    assert _share(course, ATTACKER) == 1.0, course.scores(ATTACKER, LESSON)
 
 
 def _room_for_20gb() -> bool:
@@ -231,10 +247,10 @@ def _room_for_20gb() -> bool:
 @pytest.mark.parametrize("attack", ATTACKS)
 def test_without_the_sandbox_each_attack_succeeds(graded, attack):
     """The negative control of the test above: each attack does what it tries, so the sandbox is what stops it."""
-    _, _, escaped = graded
+    _, _, control = graded
     if attack == "sandbox-allocates-20gb" and not _room_for_20gb():
         pytest.skip("this machine cannot reserve 20 GiB even without the sandbox's limit")
-    assert escaped[attack], f"{attack} failed even without the sandbox, so its sandbox test proves nothing: {escaped}"
+    assert control[attack], f"{attack} failed even without the sandbox, so its sandbox test proves nothing: {control}"
 
 
 def test_nothing_a_submission_starts_outlives_its_kernel(graded):
