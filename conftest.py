@@ -25,7 +25,7 @@ STUB_ERRORS = {"NotImplementedError", "ExerciseNotStarted"}
 #: Seconds the long scopes took under `make test` and `make test-grading` (2 cores, 2 workers): only their order
 #: matters. A lesson's run not listed counts as the longest, a file not listed as short.
 GROUP_SECONDS = {
-    "tests/test_autograde_hostile.py": 140, "tests/test_drift_spark.py": 75, "tests/test_grading_class.py": 45,
+    "tests/test_autograde_hostile.py": 100, "tests/test_drift_spark.py": 75, "tests/test_grading_class.py": 45,
     "autograde-05-app-insights": 49, "autograde-06-labels-later": 47, "autograde-07-capstone": 45,
     "tests/test_capstone.py": 45, "autograde-03-endpoint-health": 42, "autograde-04-data-drift": 34,
     "autograde-01-why-monitor": 33, "autograde-02-azureml-setup": 32, "tests/test_tryout.py": 30,
