@@ -66,7 +66,7 @@ def pytest_configure(config):
 
 
 def _scope(item) -> str:
-    scope = getattr(item.cls, "SCOPE", None)  # a lesson's run in tests/test_autograde.py
+    scope = getattr(getattr(item, "cls", None), "SCOPE", None)  # a lesson's run in tests/test_autograde.py (nbval's cells have no cls)
     return scope or item.nodeid.rsplit("::", 1)[0]
 
 
