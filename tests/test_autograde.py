@@ -3,9 +3,9 @@
 Each lesson is graded in scratch courses (grading/ci-*), in two nbgrader runs of two submissions.
 ``make test`` grades the solution and the untouched release. ``make test-grading`` (marker
 ``grading``) grades two more, with half of the answers replaced by plausible wrong ones
-(odd-numbered exercises wrong, then even-numbered ones). In those two, every
-*right* answer is also noisy: each function it defines warns and writes to stderr whenever it is
-called, and must still earn every point. In wrong-odd, the first wrong answer also ends in an
+(odd-numbered exercises wrong, then even-numbered ones). In those two, every *right* answer is
+also noisy: each function it defines warns and writes to stderr whenever it is called, and must
+still earn every point. In wrong-odd, the first wrong answer also ends in an
 endless loop: the per-cell time limit interrupts it and it costs only its own cells' points. In
 wrong-even, the first wrong answer kills its kernel (``os._exit``): a fresh kernel re-runs the cells
 above it (grading/execute.py) and, again, only that answer's cells lose points.
